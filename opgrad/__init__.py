@@ -1,0 +1,52 @@
+"""opgrad: a scalar autograd engine in which every operation is a plugin.
+
+>>> from opgrad import Value
+>>> a, b = Value(2.0), Value(-3.0)
+>>> c = (a * b).tanh()
+>>> c.backward()
+>>> round(a.grad, 6)
+-0.0
+"""
+
+from opgrad import ops
+from opgrad.assembly import build_registry, default_registry, op, register, use_registry
+from opgrad.core import (
+    BackwardError,
+    Value,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
+from opgrad.plugins import (
+    PluginLoadWarning,
+    RegistrationError,
+    UnknownOpError,
+    hookimpl,
+    hookspec,
+)
+
+__version__ = "0.1.0"
+
+default_registry()  # bind the built-in and installed ops to Value and opgrad.ops
+
+__all__ = [
+    "BackwardError",
+    "PluginLoadWarning",
+    "RegistrationError",
+    "UnknownOpError",
+    "Value",
+    "__version__",
+    "build_registry",
+    "default_registry",
+    "enable_grad",
+    "hookimpl",
+    "hookspec",
+    "is_grad_enabled",
+    "no_grad",
+    "op",
+    "ops",
+    "register",
+    "topological_order",
+    "use_registry",
+]

@@ -1,0 +1,104 @@
+"""Assembling the default registry: built-in op plugins, then entry points.
+
+The active registry is the one whose ops are bound to ``Value`` and to
+``opgrad.ops``. It is built once on import and can be swapped, e.g. for an
+isolated registry in a test (:func:`use_registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opgrad import ops
+from opgrad.ops import arithmetic, functions
+from opgrad.plugins import (
+    Binder,
+    Registry,
+    autoload_disabled,
+    create_plugin_manager,
+    load_entry_points,
+)
+
+BUILTIN_PLUGINS = (("opgrad.arithmetic", arithmetic), ("opgrad.functions", functions))
+_RESERVED = frozenset(name for name in vars(ops) if not name.startswith("_"))
+
+
+def build_registry(*, autoload: bool | None = None) -> Registry:
+    """A new registry with a fresh plugin manager: built-ins, then entry points.
+
+    ``autoload`` defaults to loading entry points unless
+    ``OPGRAD_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    """
+    registry = Registry(create_plugin_manager(), reserved=_RESERVED)
+    for name, module in BUILTIN_PLUGINS:
+        registry.add_plugin(module, name=name)
+    if autoload if autoload is not None else not autoload_disabled():
+        load_entry_points(registry)
+    return registry
+
+
+class _Active:
+    """The registry bound to Value and opgrad.ops, and the binder that did it."""
+
+    def __init__(self) -> None:
+        self.binder = Binder(vars(ops))
+        self.registry: Registry | None = None
+        self.followed: set[int] = set()  # registries whose new ops we listen for
+
+    def activate(self, registry: Registry) -> None:
+        self.binder.unbind_all()
+        self.registry = registry
+        for op in registry.values():
+            self.binder.bind(op)
+        if id(registry) not in self.followed:
+            self.followed.add(id(registry))
+            registry.subscribe(lambda op: self._added(registry, op))
+
+    def _added(self, registry: Registry, op: Any) -> None:
+        if registry is self.registry:
+            self.binder.bind(op)
+
+
+_active = _Active()
+
+
+def default_registry() -> Registry:
+    """The active registry (the one ``Value`` operators and ``opgrad.ops`` use)."""
+    registry = _active.registry
+    if registry is None:
+        registry = build_registry()
+        _active.activate(registry)
+    return registry
+
+
+@contextmanager
+def use_registry(registry: Registry) -> Iterator[Registry]:
+    """Make ``registry`` the active one inside the block, then restore the previous."""
+    previous = default_registry()
+    _active.activate(registry)
+    try:
+        yield registry
+    finally:
+        _active.activate(previous)
+
+
+def register(forward: Callable[..., Any], /, **declaration: Any) -> Callable[..., Any]:
+    """Register ``forward`` as an op in the active registry; return ``opgrad.ops.<name>``.
+
+    The plugin is the module that defined ``forward`` (``__main__`` in a
+    notebook), so re-running the same cell replaces the op instead of failing.
+    """
+    plugin = declaration.pop("plugin", None) or getattr(forward, "__module__", None) or "__main__"
+    op = default_registry().register(forward, plugin=plugin, **declaration)
+    return getattr(ops, op.name)  # type: ignore[no-any-return]  # installed by the binder
+
+
+def op(**declaration: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator form of :func:`register`: ``@opgrad.op(local_grads=..., formula=...)``."""
+
+    def decorate(forward: Callable[..., Any]) -> Callable[..., Any]:
+        return register(forward, **declaration)
+
+    return decorate

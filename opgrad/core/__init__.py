@@ -1,0 +1,27 @@
+"""The graph core: Value, grad mode, topological order and backward.
+
+It imports nothing else of opgrad and never names an op.
+"""
+
+from opgrad.core.graph import BackwardError, topological_order
+from opgrad.core.value import (
+    OpLike,
+    Value,
+    as_values,
+    enable_grad,
+    is_grad_enabled,
+    make_node,
+    no_grad,
+)
+
+__all__ = [
+    "BackwardError",
+    "OpLike",
+    "Value",
+    "as_values",
+    "enable_grad",
+    "is_grad_enabled",
+    "make_node",
+    "no_grad",
+    "topological_order",
+]

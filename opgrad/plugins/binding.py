@@ -1,0 +1,168 @@
+"""Turning registered ops into callables: ``opgrad.ops.<name>``, Value methods, operators.
+
+Dispatch is a closure over the op's forward: no pluggy, no registry lookup
+on the per-operation path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from numbers import Real
+from typing import Any
+
+from opgrad.core import Value, as_values, make_node
+from opgrad.plugins.registry import Op
+
+Apply = Callable[..., Value]
+
+# operator -> (method, reflected method) per arity
+_BINARY_DUNDERS = {
+    "+": ("__add__", "__radd__"),
+    "-": ("__sub__", "__rsub__"),
+    "*": ("__mul__", "__rmul__"),
+    "/": ("__truediv__", "__rtruediv__"),
+    "//": ("__floordiv__", "__rfloordiv__"),
+    "%": ("__mod__", "__rmod__"),
+    "**": ("__pow__", "__rpow__"),
+}
+_UNARY_DUNDERS = {"-": "__neg__", "+": "__pos__", "abs": "__abs__"}
+
+
+def forward_error(op: Op, inputs: tuple[Any, ...], exc: BaseException) -> ValueError:
+    """The error for a forward that failed on these inputs (a domain error)."""
+    shown = ", ".join(repr(x) for x in inputs)
+    return ValueError(f"{op.name}({shown}) is undefined: {exc}")
+
+
+def checked_result(op: Op, out: object, inputs: tuple[Any, ...]) -> float:
+    """A forward result as float, or a clear error naming the op."""
+    if isinstance(out, complex):
+        raise forward_error(op, inputs, ValueError("the result is complex"))
+    if isinstance(out, Real):
+        return float(out)
+    raise TypeError(f"op {op.name!r}: forward returned {type(out).__name__}, expected a float")
+
+
+def make_apply(op: Op) -> Apply:
+    """``apply(*values) -> Value``: run the forward on Values and record the node."""
+    forward = op.forward
+    if op.arity == 1:
+
+        def apply_unary(x: Value) -> Value:
+            try:
+                out = forward(x.data)
+            except (ValueError, ArithmeticError) as exc:
+                raise forward_error(op, (x.data,), exc) from exc
+            if type(out) is not float:
+                out = checked_result(op, out, (x.data,))
+            return make_node(out, op, x)
+
+        return apply_unary
+    if op.arity == 2:
+
+        def apply_binary(x: Value, y: Any) -> Any:
+            # Also serves as the operator method (x + y), so y may be a number.
+            if not isinstance(y, Value):
+                if not isinstance(y, Real):
+                    return NotImplemented
+                y = Value(y)  # type: ignore[arg-type]  # Real checked above
+            try:
+                out = forward(x.data, y.data)
+            except (ValueError, ArithmeticError) as exc:
+                raise forward_error(op, (x.data, y.data), exc) from exc
+            if type(out) is not float:
+                out = checked_result(op, out, (x.data, y.data))
+            return make_node(out, op, x, y)
+
+        return apply_binary
+
+    def apply_many(*xs: Value) -> Value:
+        inputs = tuple(x.data for x in xs)
+        return make_node(call_forward(op, inputs), op, xs)  # all inputs in one tuple
+
+    return apply_many
+
+
+def call_forward(op: Op, inputs: tuple[Any, ...]) -> float:
+    """The op's forward on plain numbers, with the op's errors."""
+    for x in inputs:
+        if not isinstance(x, Real):
+            raise TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
+    floats = tuple(float(x) for x in inputs)
+    try:
+        out = op.forward(*floats)
+    except (ValueError, ArithmeticError) as exc:
+        raise forward_error(op, floats, exc) from exc
+    return checked_result(op, out, floats)
+
+
+def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
+    """``opgrad.ops.<name>``: floats in, float out; any Value in, Value out."""
+
+    def function(*args: Any) -> Any:
+        if len(args) != op.arity:
+            raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
+        if any(isinstance(a, Value) for a in args):
+            return apply(*as_values(args))
+        return call_forward(op, args)
+
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = f"{op.doc}\n\n{op.formula}".strip()
+    return function
+
+
+def make_method(op: Op, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``Value.<name>(self, *others)``: the op with ``self`` as first input."""
+
+    def method(self: Value, *others: Any) -> Any:
+        return function(self, *others)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = function.__doc__
+    return method
+
+
+def make_operator_methods(op: Op, apply: Apply) -> dict[str, Callable[..., Any]]:
+    """The dunder methods for the op's operator, reflected form included."""
+    if op.operator is None:
+        return {}
+    if op.arity == 1:
+        return {_UNARY_DUNDERS[op.operator]: apply}
+    name, reflected_name = _BINARY_DUNDERS[op.operator]
+
+    def reflected(self: Value, other: Any) -> Any:  # other <op> self
+        if not isinstance(other, Real):
+            return NotImplemented
+        return apply(Value(other), self)  # type: ignore[arg-type]  # Real checked above
+
+    return {name: apply, reflected_name: reflected}
+
+
+class Binder:
+    """Attaches ops to the ``Value`` class and to a namespace, and can take them off."""
+
+    def __init__(self, namespace: MutableMapping[str, Any]) -> None:
+        self.namespace = namespace
+        self._installed: dict[str, list[str]] = {}  # op name -> Value attributes set
+
+    def bind(self, op: Op) -> None:
+        """Install ``op`` (replacing an earlier op of the same name)."""
+        self.unbind(op.name)
+        apply = make_apply(op)
+        function = make_function(op, apply)
+        attributes = {op.name: make_method(op, function), **make_operator_methods(op, apply)}
+        for attribute, method in attributes.items():
+            setattr(Value, attribute, method)
+        self._installed[op.name] = list(attributes)
+        self.namespace[op.name] = function
+
+    def unbind(self, name: str) -> None:
+        """Remove what :meth:`bind` installed for the op ``name``, if anything."""
+        for attribute in self._installed.pop(name, []):
+            delattr(Value, attribute)
+        self.namespace.pop(name, None)
+
+    def unbind_all(self) -> None:
+        """Remove every op this binder installed."""
+        for name in list(self._installed):
+            self.unbind(name)

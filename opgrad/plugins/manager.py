@@ -1,0 +1,60 @@
+"""Building a plugin manager and loading plugins: built-ins first, then entry points."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+
+import pluggy
+
+from opgrad.plugins import hookspecs
+from opgrad.plugins.registry import Op, Registry
+
+ENTRY_POINT_GROUP = "opgrad"
+AUTOLOAD_ENV = "OPGRAD_DISABLE_PLUGIN_AUTOLOAD"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to import or to register its ops; the others still load."""
+
+
+def create_plugin_manager() -> pluggy.PluginManager:
+    """A fresh plugin manager that knows opgrad's hook specifications."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def autoload_disabled() -> bool:
+    """True when ``OPGRAD_DISABLE_PLUGIN_AUTOLOAD`` is set to anything but "" or "0"."""
+    return os.environ.get(AUTOLOAD_ENV, "") not in ("", "0")
+
+
+def load_entry_points(registry: Registry, group: str = ENTRY_POINT_GROUP) -> list[Op]:
+    """Load every entry point of ``group`` into ``registry``, one at a time.
+
+    A plugin that fails to import or to register is reported with a
+    :class:`PluginLoadWarning` naming it and the reason; the others still load.
+    """
+    loaded: list[Op] = []
+    for entry_point in _unique(entry_points(group=group)):
+        try:
+            plugin = entry_point.load()
+            loaded += registry.add_plugin(plugin, name=entry_point.name)
+        except Exception as exc:  # any failure of third-party code is reported, not raised
+            warnings.warn(
+                f"opgrad plugin {entry_point.name!r} ({entry_point.value}) was not loaded: {exc}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+    return loaded
+
+
+def _unique(found: Iterable[EntryPoint]) -> list[EntryPoint]:
+    # The same distribution can be visible twice on sys.path; load it once.
+    seen: dict[tuple[str, str], EntryPoint] = {}
+    for entry_point in found:
+        seen.setdefault((entry_point.name, entry_point.value), entry_point)
+    return list(seen.values())
