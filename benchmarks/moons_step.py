@@ -98,7 +98,7 @@ def bytes_per_node(engine: Engine, xs: list[list[float]], ys: list[float]) -> fl
     return retained / count_nodes(loss)
 
 
-def timed(step: Callable[[], float]) -> float:
+def timed(step: Callable[[], object]) -> float:
     # Start each step from a clean heap: micrograd's graphs hold reference
     # cycles, and their garbage would otherwise be traced during the other
     # engine's step.
@@ -142,9 +142,12 @@ def main() -> None:
     xs, ys = make_moons(100, 0.1, seed=0)
     engines = [Engine("opgrad", opgrad.Value), Engine("micrograd", micrograd.engine.Value)]
     times: dict[str, list[float]] = {e.name: [] for e in engines}
+    losses: dict[str, list[float]] = {e.name: [] for e in engines}
     for _ in range(args.rounds):
         for engine in engines:
-            times[engine.name].append(timed(lambda e=engine: e.step(xs, ys)))
+            times[engine.name].append(timed(lambda e=engine: losses[e.name].append(e.step(xs, ys))))
+    if any(abs(a - b) > 1e-9 * abs(b) for a, b in zip(*losses.values(), strict=True)):
+        raise SystemExit(f"the engines disagree on the loss: {losses}")
     memory = {e.name: bytes_per_node(e, xs, ys) for e in engines}
     nodes = count_nodes(engines[0].loss(xs, ys))
     median = {name: statistics.median(ts) for name, ts in times.items()}

@@ -18,19 +18,23 @@ def topological_order(root: Value) -> list[Value]:
     Iterative depth-first search, so a chain of a million nodes is fine.
     """
     order: list[Value] = []
-    visited = {root}
+    visited: set[Value] = set()
     # Two parallel stacks: a node, and whether its parents have been pushed.
+    # A node may be pushed more than once; only its first expansion counts,
+    # and since a pushed copy sits above its consumer, it is placed first.
     stack, expanded = [root], [False]
     while stack:
         node = stack.pop()
         if expanded.pop():  # its parents are all placed: it can follow them
             order.append(node)
             continue
+        if node in visited:
+            continue
+        visited.add(node)
         stack.append(node)
         expanded.append(True)
         for parent in node.parents:
             if parent not in visited:
-                visited.add(parent)
                 stack.append(parent)
                 expanded.append(False)
     return order
@@ -45,16 +49,20 @@ def backward(root: Value, *, create_graph: bool = False) -> None:
     """
     order = topological_order(root)
     saved = [node.grad for node in order]
-    for node in order:
-        if node._op is not None:
-            node.grad = 0.0
-    root.grad = root.grad + (type(root)(1.0) if create_graph else 1.0)
+    for node in order:  # this pass's gradients start from zero everywhere
+        node.grad = 0.0
+    root.grad = type(root)(1.0) if create_graph else 1.0
     try:
         _propagate(order, create_graph)
     except BaseException:
         for node, grad in zip(order, saved, strict=True):
             node.grad = grad
         raise
+    # Leaves add this pass to what they had (so two passes give exactly 2x);
+    # intermediate nodes keep just this pass.
+    for node, grad in zip(order, saved, strict=True):
+        if node._op is None and not (type(grad) is float and grad == 0.0):
+            node.grad = grad + node.grad
 
 
 def _propagate(order: list[Value], create_graph: bool) -> None:
