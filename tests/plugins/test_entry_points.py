@@ -1,0 +1,114 @@
+"""Plugins found through real entry points (a generated .dist-info on sys.path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import opgrad
+from opgrad.plugins import PluginLoadWarning
+
+GOOD = '''
+import math
+from opgrad import hookimpl
+
+@hookimpl
+def register_ops(register):
+    register(lambda x: math.log1p(math.exp(x)), name="softplus",
+             local_grads=lambda x, out: (1.0 - 1.0 / (1.0 + __import__("opgrad").ops.exp(x)),),
+             formula="d/dx softplus(x) = sigmoid(x)")
+'''
+BROKEN_IMPORT = "raise ImportError('missing dependency frobnicate')\n"
+BAD_REGISTRATION = '''
+from opgrad import hookimpl
+
+@hookimpl
+def register_ops(register):
+    register(lambda x: x, name="exp", local_grads=lambda x, out: (1.0,), formula="d/dx")
+'''
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    """A directory holding three plugin modules and one distribution declaring them."""
+    (tmp_path / "goodops.py").write_text(GOOD)
+    (tmp_path / "brokenops.py").write_text(BROKEN_IMPORT)
+    (tmp_path / "clashops.py").write_text(BAD_REGISTRATION)
+    dist = tmp_path / "testops-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: testops\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(textwrap.dedent("""\
+        [opgrad]
+        good = goodops
+        broken = brokenops
+        clash = clashops
+        """))
+    return tmp_path
+
+
+def test_good_plugin_loads_beside_broken_ones(
+    plugin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(plugin_dir))
+    with pytest.warns(PluginLoadWarning) as caught:
+        registry = opgrad.build_registry(autoload=True)
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2
+    assert "plugin 'broken' (brokenops) was not loaded" in messages[0]
+    assert "missing dependency frobnicate" in messages[0]
+    assert "plugin 'clash' (clashops) was not loaded" in messages[1]
+    assert "'exp' is registered by both plugin 'opgrad.functions' and plugin 'clash'" in messages[1]
+    assert registry["softplus"].plugin == "good"
+    assert registry["exp"].plugin == "opgrad.functions"
+    with opgrad.use_registry(registry):
+        out = opgrad.Value(0.3).softplus()
+        out.backward()
+        assert out.parents[0].grad == pytest.approx(1 / (1 + 2.718281828459045**-0.3))
+
+
+def test_autoload_off_skips_entry_points(
+    plugin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(plugin_dir))
+    monkeypatch.setenv("OPGRAD_DISABLE_PLUGIN_AUTOLOAD", "1")
+    registry = opgrad.build_registry()
+    assert "softplus" not in registry
+
+
+def run_python(code: str, plugin_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = dict(os.environ)
+    environment.pop("OPGRAD_DISABLE_PLUGIN_AUTOLOAD", None)
+    environment.update(PYTHONPATH=str(plugin_dir), **env)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_import_opgrad_picks_up_installed_plugins(plugin_dir: Path) -> None:
+    result = run_python("import opgrad; print(opgrad.Value(0.0).softplus().data)", plugin_dir)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(0.6931471805599453)
+    assert "opgrad plugin 'broken' (brokenops) was not loaded" in result.stderr
+    assert "opgrad plugin 'clash' (clashops) was not loaded" in result.stderr
+
+
+def test_import_with_autoload_disabled_skips_them(plugin_dir: Path) -> None:
+    result = run_python("import opgrad; print('softplus' in opgrad.default_registry())",
+                        plugin_dir, OPGRAD_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert result.stderr == ""
+
+
+def test_opgrad_ops_lists_plugin_ops_with_their_plugin(plugin_dir: Path) -> None:
+    result = run_python("from opgrad.cli import main; main(['ops', '--json'])", plugin_dir)
+    assert result.returncode == 0, result.stderr
+    records = {r["name"]: r for r in json.loads(result.stdout)}
+    assert records["softplus"]["plugin"] == "good"
+    assert records["softplus"]["formula"] == "d/dx softplus(x) = sigmoid(x)"
+    assert records["exp"]["plugin"] == "opgrad.functions"

@@ -1,0 +1,48 @@
+"""The ``opgrad`` command: ``opgrad ops`` and the help text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import opgrad
+from opgrad.cli import main
+
+
+def test_ops_table_lists_every_registered_op(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ops"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "arity", "operator", "plugin", "formula"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == set(opgrad.default_registry())
+    assert rows["tanh"].split()[1:3] == ["1", "opgrad.functions"]
+    assert "d/dx tanh(x) = 1 - tanh(x)^2" in rows["tanh"]
+    assert rows["pow"].split()[1:3] == ["2", "**"]
+
+
+def test_ops_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ops", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    registry = opgrad.default_registry()
+    assert [r["name"] for r in records] == list(registry)
+    for record in records:
+        op = registry[record["name"]]
+        assert (record["arity"], record["operator"], record["formula"], record["plugin"]) == (
+            op.arity, op.operator, op.formula, op.plugin)
+    log = next(r for r in records if r["name"] == "log")
+    assert log["domain"] == [[0.0, None]]
+
+
+def test_no_command_shows_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "usage: opgrad" in capsys.readouterr().err
+
+
+def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "ops" in capsys.readouterr().out
