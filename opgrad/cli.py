@@ -9,8 +9,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from opgrad._optional import MissingExtraError
 from opgrad.assembly import default_registry
 from opgrad.plugins import Op
+
+TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
 
 
 def describe_op(op: Op) -> dict[str, Any]:
@@ -51,6 +54,40 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from opgrad.testing import check_op, compare_op_with_torch
+
+    registry = default_registry()
+    unknown = [name for name in args.names if name not in registry]
+    if unknown:
+        return fail(f"unknown op(s): {', '.join(unknown)}; `opgrad ops` lists the registered ones")
+    names = args.names or list(registry)
+    failed = 0
+    for name in names:
+        result = check_op(name, points=args.points)
+        ok, line = result.ok, str(result)
+        if args.torch and ok:
+            worst = compare_op_with_torch(name, args.points)
+            ok = worst is None or worst <= TORCH_TOLERANCE
+            line += _torch_summary(worst, ok)
+        failed += not ok
+        print(line)
+    print(f"{len(names) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def _torch_summary(worst: float | None, ok: bool) -> str:
+    if worst is None:
+        return "; torch: no equivalent declared"
+    return f"; torch: {'ok' if ok else 'FAIL'}, worst |opgrad - torch| = {worst:.2g}"
+
+
+def fail(message: str, status: int = 2) -> int:
+    """Print one clear line on stderr and return the exit status."""
+    print(f"opgrad: error: {message}", file=sys.stderr)
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opgrad",
@@ -63,13 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ops.add_argument("--json", action="store_true", help="print a JSON list of objects")
     ops.set_defaults(run=cmd_ops)
+
+    check = commands.add_parser(
+        "check", help="check ops' derivatives against finite differences",
+        description="For each op (all registered ops, or the NAMEs given): structure checks, "
+        "then reverse mode, forward mode and second derivatives against central finite "
+        "differences at sample points from its domain. Exits 1 if any op fails.",
+    )
+    check.add_argument("names", nargs="*", metavar="NAME", help="ops to check (default: all)")
+    check.add_argument("--torch", action="store_true",
+                       help="also compare each op with its PyTorch equivalent in float64")
+    check.add_argument("--points", type=int, default=8, help="sample points per op (default 8)")
+    check.set_defaults(run=cmd_check)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except MissingExtraError as exc:
+        return fail(str(exc))
     return status
 
 

@@ -11,6 +11,8 @@ import pytest
 import opgrad
 from opgrad.plugins import Registry
 
+pytest_plugins = ["pytester"]  # for testing opgrad's own pytest plugin
+
 
 @pytest.fixture
 def registry() -> Iterator[Registry]:

@@ -46,3 +46,34 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     assert "ops" in capsys.readouterr().out
+
+
+def test_check_all_ops_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--points", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(opgrad.default_registry()) + 1
+    assert all(line.startswith("PASS ") for line in lines[:-1])
+    assert lines[-1] == f"{len(opgrad.default_registry())} passed, 0 failed"
+
+
+def test_check_named_ops_with_torch(torch: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "tanh", "pow", "--torch"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines[:2]] == ["tanh:", "pow:"]
+    assert all("torch: ok" in line for line in lines[:2])
+
+
+def test_check_a_wrong_op_exits_1(registry: object, capsys: pytest.CaptureFixture[str]) -> None:
+    opgrad.register(lambda x: x * x, name="square", local_grads=lambda x, out: (x,),
+                    formula="d/dx square(x) = x (wrong: it is 2x)")
+    assert main(["check", "square", "tanh"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL square" in out and "PASS tanh" in out
+    assert out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_check_unknown_op_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("opgrad: error: unknown op(s): nosuch; `opgrad ops` lists the registered "
+                   "ones\n")

@@ -3,7 +3,8 @@
 It imports nothing else of opgrad and never names an op.
 """
 
-from opgrad.core.graph import BackwardError, topological_order
+from opgrad.core.forward import jvp
+from opgrad.core.graph import BackwardError, grad, topological_order
 from opgrad.core.value import (
     OpLike,
     Value,
@@ -12,6 +13,7 @@ from opgrad.core.value import (
     is_grad_enabled,
     make_node,
     no_grad,
+    value_of,
 )
 
 __all__ = [
@@ -20,8 +22,11 @@ __all__ = [
     "Value",
     "as_values",
     "enable_grad",
+    "grad",
     "is_grad_enabled",
+    "jvp",
     "make_node",
     "no_grad",
     "topological_order",
+    "value_of",
 ]

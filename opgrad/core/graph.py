@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,26 +44,45 @@ def topological_order(root: Value) -> list[Value]:
 def backward(root: Value, *, create_graph: bool = False) -> None:
     """Apply the chain rule from ``root`` to every node that feeds it.
 
-    Leaves accumulate into ``.grad``; intermediate nodes start again from
-    zero. If a rule fails, every ``.grad`` is restored to what it was before
-    the pass, so nothing is left half-updated.
+    Leaves accumulate into ``.grad``; intermediate nodes keep this pass only.
+    If a rule fails, every ``.grad`` is restored to what it was before the
+    pass, so nothing is left half-updated.
     """
     order = topological_order(root)
+    saved = _fresh_pass(root, order, create_graph)
+    # Leaves add this pass to what they had (so two passes give exactly 2x).
+    for node, grad in zip(order, saved, strict=True):
+        if node._op is None and not (type(grad) is float and grad == 0.0):
+            node.grad = grad + node.grad
+
+
+def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
+    """d(root)/d(x) for each x in ``inputs``, leaving every ``.grad`` as it was.
+
+    An input that does not feed ``root`` gets 0.0. With ``create_graph=True``
+    the results are Values, so they can be differentiated again.
+    """
+    order = topological_order(root)
+    saved = _fresh_pass(root, order, create_graph)
+    found = {node: node.grad for node in order}
+    for node, old in zip(order, saved, strict=True):
+        node.grad = old
+    return [found.get(x, 0.0) for x in inputs]
+
+
+def _fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
+    """Run the chain rule with every grad starting from zero; return the old grads."""
     saved = [node.grad for node in order]
-    for node in order:  # this pass's gradients start from zero everywhere
+    for node in order:
         node.grad = 0.0
     root.grad = type(root)(1.0) if create_graph else 1.0
     try:
         _propagate(order, create_graph)
     except BaseException:
-        for node, grad in zip(order, saved, strict=True):
-            node.grad = grad
+        for node, old in zip(order, saved, strict=True):
+            node.grad = old
         raise
-    # Leaves add this pass to what they had (so two passes give exactly 2x);
-    # intermediate nodes keep just this pass.
-    for node, grad in zip(order, saved, strict=True):
-        if node._op is None and not (type(grad) is float and grad == 0.0):
-            node.grad = grad + node.grad
+    return saved
 
 
 def _propagate(order: list[Value], create_graph: bool) -> None:
@@ -74,7 +94,7 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
         first, second = node._in1, node._in2
         if create_graph or type(first) is tuple:  # the general path
             parents = node.parents
-            partials = _partials(op, parents, node, create_graph)
+            partials = partials_of(op, node, create_graph)
             for parent, partial in zip(parents, partials, strict=True):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
                 parent.grad = parent.grad + partial * upstream
@@ -93,8 +113,9 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             second.grad = second.grad + dsecond * upstream
 
 
-def _partials(op: OpLike, parents: tuple[Value, ...], node: Value, create_graph: bool) -> Any:
-    """d(node)/d(parent_i) for each parent, from the op's rule, checked."""
+def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
+    """d(node)/d(parent_i) for each parent of ``node``, from its op's rule, checked."""
+    parents = node.parents
     try:
         if create_graph:  # partials as Values, so they can be differentiated again
             partials = op.local_grads(*parents, node)
@@ -102,7 +123,7 @@ def _partials(op: OpLike, parents: tuple[Value, ...], node: Value, create_graph:
             partials = op.local_grads(*[p.data for p in parents], node.data)
         count = len(partials)
     except Exception as exc:
-        raise _failure(op, node, exc) from exc
+        raise _failure(op, node, exc, create_graph) from exc
     if count != len(parents):
         raise _rule_error(
             op, parents, f"local_grads returned {count} partial(s), expected {len(parents)}"
@@ -110,12 +131,19 @@ def _partials(op: OpLike, parents: tuple[Value, ...], node: Value, create_graph:
     return partials
 
 
-def _failure(op: OpLike, node: Value, exc: Exception) -> BackwardError:
+def _failure(
+    op: OpLike, node: Value, exc: Exception, create_graph: bool = False
+) -> BackwardError:
     # Unpacking the wrong number of partials also lands here; say so plainly.
     if isinstance(exc, ValueError) and "values to unpack" in str(exc):
         problem = f"local_grads returned the wrong number of partials ({exc})"
     else:
         problem = f"local_grads failed: {exc!r}"
+    if create_graph and isinstance(exc, TypeError):
+        problem += (
+            "; under create_graph=True the rule receives Values, so it must be written "
+            "with Python operators and opgrad.ops calls (not math.*) to be differentiated again"
+        )
     return _rule_error(op, node.parents, problem)
 
 

@@ -115,9 +115,6 @@ class Value:
         """
         _backward(self, create_graph=create_graph)
 
-    def __float__(self) -> float:
-        return self.data
-
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
@@ -154,6 +151,17 @@ def _as_float(data: object) -> float:
         return float(data)
     hint = " (pass a number, e.g. float(s))" if isinstance(data, str) else ""
     raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
+
+
+def value_of(x: Value | float) -> float:
+    """The number inside ``x``: ``x.data`` for a Value, ``x`` itself for a number.
+
+    For decisions inside a rule (which side of a kink), never for computing a
+    partial: a partial computed from plain numbers has no second derivative.
+    Value deliberately has no ``__float__``, so ``math.exp(value)`` in a rule
+    fails loudly under ``create_graph=True`` instead of giving a wrong number.
+    """
+    return x.data if isinstance(x, Value) else x
 
 
 def as_values(items: Sequence[object]) -> tuple[Value, ...]:

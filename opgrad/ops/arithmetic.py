@@ -12,7 +12,7 @@ import operator
 from typing import Any
 
 from opgrad import ops
-from opgrad.plugins import hookimpl
+from opgrad.plugins import hookimpl, value_of
 from opgrad.plugins.hookspecs import RegisterOp
 
 
@@ -43,7 +43,7 @@ def register_ops(register: RegisterOp) -> None:
 
 def _pow_grads(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     # Edges follow PyTorch: no partial ever raises, an undefined one is nan.
-    base, exponent = float(x), float(y)
+    base, exponent = value_of(x), value_of(y)
     if exponent == 0.0:
         d_base: Any = 0.0
     elif base == 0.0 and exponent < 1.0:

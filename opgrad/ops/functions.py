@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from opgrad.plugins import hookimpl
+from opgrad.plugins import hookimpl, value_of
 from opgrad.plugins.hookspecs import RegisterOp
 
 
@@ -33,7 +33,7 @@ def register_ops(register: RegisterOp) -> None:
              local_grads=lambda x, out: (1.0 / x,),
              formula="d/dx log(x) = 1 / x, for x > 0")
     register(lambda x: x if x > 0.0 else 0.0, name="relu", torch="relu", kinks=(0.0,),
-             local_grads=lambda x, out: (1.0 if float(x) > 0.0 else 0.0,),
+             local_grads=lambda x, out: (1.0 if value_of(x) > 0.0 else 0.0,),
              formula="d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)")
     register(_sigmoid, name="sigmoid", torch="sigmoid",
              local_grads=lambda x, out: (out * (1.0 - out),),

@@ -1,5 +1,6 @@
 """The plugin layer: hook specs, the op registry, plugin loading, op binding."""
 
+from opgrad.core import value_of
 from opgrad.plugins.binding import Binder
 from opgrad.plugins.hookspecs import hookimpl, hookspec
 from opgrad.plugins.manager import (
@@ -35,4 +36,5 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_entry_points",
+    "value_of",
 ]

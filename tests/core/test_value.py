@@ -38,7 +38,6 @@ def test_node_records_op_parents_and_label() -> None:
     assert c.parents[0].op == "mul"
     assert c.parents[0].parents == (a, b)
     assert a.parents == ()
-    assert float(c) == c.data
     assert repr(a) == "Value(data=2.0, grad=0.0, label='a')"
 
 

@@ -13,7 +13,7 @@ from opgrad.plugins import OpTypeError, Registry, UnknownOpError, create_plugin_
 
 
 def softsign_rule(x: Any, out: Any) -> tuple[Any]:
-    return (1.0 / ((1.0 + abs(float(x))) ** 2),)
+    return (1.0 / ((1.0 + abs(opgrad.value_of(x))) ** 2),)
 
 
 def test_decorator_registers_function_and_method(registry: Registry) -> None:

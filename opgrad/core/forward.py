@@ -1,0 +1,36 @@
+"""Forward mode: directional derivatives from the same local-gradient rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from opgrad.core.graph import partials_of, topological_order
+from opgrad.core.value import Value, value_of
+
+
+def jvp(
+    f: Callable[..., Value], inputs: Sequence[float | Value], tangents: Sequence[float]
+) -> tuple[float, float]:
+    """``(f(inputs), derivative of f along tangents)``, in one forward sweep.
+
+    Each node's tangent is the sum over its inputs of (local partial x input
+    tangent), taken in topological order: no backward pass.
+    """
+    if len(inputs) != len(tangents):
+        raise ValueError(f"jvp: {len(inputs)} input(s) but {len(tangents)} tangent(s)")
+    xs = [Value(value_of(x)) for x in inputs]
+    out = f(*xs)
+    if not isinstance(out, Value):
+        raise TypeError(f"jvp: f must return a Value, got {type(out).__name__}")
+    tangent: dict[Value, Any] = {x: float(t) for x, t in zip(xs, tangents, strict=True)}
+    for node in topological_order(out):
+        if node._op is None or not any(p in tangent for p in node.parents):
+            continue  # constants carry no tangent, so their (maybe nan) partials never count
+        partials = partials_of(node._op, node, create_graph=False)
+        tangent[node] = sum(
+            partial * tangent[parent]
+            for parent, partial in zip(node.parents, partials, strict=True)
+            if parent in tangent
+        )
+    return out.data, tangent.get(out, 0.0)
