@@ -8,11 +8,12 @@
 -0.0
 """
 
+from typing import TYPE_CHECKING
+
 from opgrad import ops
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
 from opgrad.core import (
     BackwardError,
-    Value,
     enable_grad,
     grad,
     is_grad_enabled,
@@ -29,9 +30,16 @@ from opgrad.plugins import (
     hookspec,
 )
 
+if TYPE_CHECKING:  # Value with the built-in ops' operators and methods, for type checkers
+    from opgrad.ops.typed import Value
+else:
+    from opgrad.core import Value
+
 __version__ = "0.1.0"
 
 default_registry()  # bind the built-in and installed ops to Value and opgrad.ops
+
+from opgrad import nn  # noqa: E402  (nn is built on the ops bound just above)
 
 __all__ = [
     "BackwardError",
@@ -48,6 +56,7 @@ __all__ = [
     "hookspec",
     "is_grad_enabled",
     "jvp",
+    "nn",
     "no_grad",
     "op",
     "ops",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from types import ModuleType
@@ -22,13 +23,27 @@ def registry() -> Iterator[Registry]:
         yield fresh
 
 
+def optional(module: str, install: str) -> ModuleType:
+    """Import an optional dependency: skip where absent, but fail in CI.
+
+    CI sets OPGRAD_REQUIRE_OPTIONAL=1 after installing every optional
+    dependency, so tests that need one always run there.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("OPGRAD_REQUIRE_OPTIONAL") == "1":
+            pytest.fail(f"OPGRAD_REQUIRE_OPTIONAL=1 but {module} is not installed")
+        pytest.skip(f"{module} is not installed ({install})")
+
+
 @pytest.fixture(scope="session")
 def torch() -> ModuleType:
-    """PyTorch; skipped where absent, but a failure when OPGRAD_REQUIRE_TORCH=1 (CI)."""
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("OPGRAD_REQUIRE_TORCH") == "1":
-            pytest.fail("OPGRAD_REQUIRE_TORCH=1 but torch is not installed")
-        pytest.skip("torch is not installed (pip install torch==2.13.0)")
-    return torch
+    """PyTorch (pip install torch==2.13.0)."""
+    return optional("torch", "pip install torch==2.13.0")
+
+
+@pytest.fixture(scope="session")
+def matplotlib() -> ModuleType:
+    """matplotlib (the viz extra)."""
+    return optional("matplotlib", "pip install 'opgrad[viz]'")

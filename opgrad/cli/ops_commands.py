@@ -1,16 +1,14 @@
-"""The ``opgrad`` command."""
+"""``opgrad ops`` and ``opgrad check``: what is registered, and whether it is right."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import sys
-from collections.abc import Sequence
 from typing import Any
 
-from opgrad._optional import MissingExtraError
 from opgrad.assembly import default_registry
+from opgrad.cli.common import CommandError, format_table
 from opgrad.plugins import Op
 
 TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
@@ -36,13 +34,6 @@ def _finite(bound: float) -> float | None:
     return bound if math.isfinite(bound) else None
 
 
-def format_table(rows: Sequence[Sequence[str]]) -> str:
-    """Rows of cells as aligned text columns (the first row is the header)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(line.rstrip() for line in lines)
-
-
 def cmd_ops(args: argparse.Namespace) -> int:
     records = [describe_op(op) for op in default_registry().values()]
     if args.json:
@@ -60,7 +51,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     registry = default_registry()
     unknown = [name for name in args.names if name not in registry]
     if unknown:
-        return fail(f"unknown op(s): {', '.join(unknown)}; `opgrad ops` lists the registered ones")
+        raise CommandError(
+            f"unknown op(s): {', '.join(unknown)}; `opgrad ops` lists the registered ones")
     names = args.names or list(registry)
     failed = 0
     for name in names:
@@ -82,18 +74,8 @@ def _torch_summary(worst: float | None, ok: bool) -> str:
     return f"; torch: {'ok' if ok else 'FAIL'}, worst |opgrad - torch| = {worst:.2g}"
 
 
-def fail(message: str, status: int = 2) -> int:
-    """Print one clear line on stderr and return the exit status."""
-    print(f"opgrad: error: {message}", file=sys.stderr)
-    return status
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="opgrad",
-        description="A scalar autograd engine in which every operation is a plugin.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+def add_commands(commands: Any) -> None:
+    """Add ``ops`` and ``check`` to the sub-command parsers."""
     ops = commands.add_parser(
         "ops", help="list every registered op", description="List every registered op: "
         "name, arity, Python operator, the plugin that registered it, derivative formula."
@@ -112,18 +94,3 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also compare each op with its PyTorch equivalent in float64")
     check.add_argument("--points", type=int, default=8, help="sample points per op (default 8)")
     check.set_defaults(run=cmd_check)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        status: int = args.run(args)
-    except MissingExtraError as exc:
-        return fail(str(exc))
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The ``opgrad`` command: one sub-command per module beside this file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from opgrad._optional import MissingExtraError
+from opgrad.cli import ops_commands, train_command
+from opgrad.cli.common import CommandError, fail
+
+COMMAND_MODULES = (ops_commands, train_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="opgrad",
+        description="A scalar autograd engine in which every operation is a plugin.",
+        epilog="Run `opgrad COMMAND --help` for a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except (MissingExtraError, CommandError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Progress during training: tqdm when installed, else a plain line every tenth."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from opgrad.nn import StepResult
+
+
+@contextmanager
+def progress_reporter(total: int, enabled: bool = True) -> Iterator[Callable[[StepResult], None]]:
+    """A callback for each training step that shows progress on stderr."""
+    if not enabled:
+        yield lambda result: None
+        return
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints
+    except ImportError:
+        yield _plain_reporter(total)
+        return
+    with tqdm(total=total, file=sys.stderr, unit="step", desc="training") as bar:
+        def report(result: StepResult) -> None:
+            bar.set_postfix(loss=f"{result.loss:.4f}", acc=f"{result.accuracy:.0%}")
+            bar.update(1)
+
+        yield report
+
+
+def _plain_reporter(total: int) -> Callable[[StepResult], None]:
+    every = max(1, total // 10)
+
+    def report(result: StepResult) -> None:
+        if result.step % every == 0 or result.step in (1, total):
+            print(f"step {result.step:>{len(str(total))}}/{total}  loss {result.loss:.4f}  "
+                  f"accuracy {result.accuracy:.1%}  lr {result.lr:.3g}", file=sys.stderr)
+
+    return report

@@ -1,0 +1,155 @@
+"""Module, Neuron, Layer, MLP: networks of scalar Values built from registered ops."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from opgrad import Value, default_registry, ops
+
+
+class Module:
+    """Base class: finds its parameters (Values, sub-modules, lists of them) by attribute."""
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every parameter with a dotted name such as ``layers.0.neurons.3.w.1``."""
+        for name, item in vars(self).items():
+            if not name.startswith("_"):
+                yield from _named(item, f"{prefix}{name}")
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a stable order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter values by name (plain floats, JSON-ready)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Set parameter values from ``state``; all names must match, all values be finite.
+
+        Nothing is changed unless the whole state is valid.
+        """
+        params = dict(self.named_parameters())
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise ValueError(
+                f"state does not fit {type(self).__name__}: missing {missing[:5]}"
+                f"{'...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
+                f"{'...' if len(unexpected) > 5 else ''}")
+        values = {name: _finite_number(name, state[name]) for name in params}
+        for name, p in params.items():
+            p.data = values[name]
+
+
+def _named(item: object, name: str) -> Iterator[tuple[str, Value]]:
+    if isinstance(item, Value):
+        yield name, item
+    elif isinstance(item, Module):
+        yield from item.named_parameters(f"{name}.")
+    elif isinstance(item, (list, tuple)):
+        for index, element in enumerate(item):
+            yield from _named(element, f"{name}.{index}")
+
+
+def _finite_number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"parameter {name!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _activation(name: str | None) -> Any:
+    """The registered unary op called ``name`` (or None for a linear unit)."""
+    if name is None:
+        return None
+    registry = default_registry()
+    unary = sorted(n for n, op in registry.items() if op.arity == 1)
+    if name not in registry or registry[name].arity != 1:
+        raise ValueError(f"activation {name!r} is not a registered unary op (one of: "
+                         f"{', '.join(unary)}; or None for linear)")
+    return getattr(ops, name)
+
+
+class Neuron(Module):
+    """``activation(w . x + b)``: weights uniform in [-1, 1], bias 0 (as in micrograd)."""
+
+    def __init__(self, nin: int, activation: str | None = "relu",
+                 rng: random.Random | None = None) -> None:
+        if not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"Neuron needs at least one input, got nin={nin!r}")
+        rng = rng or random.Random()
+        self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = activation
+        self._act = _activation(activation)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        total = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        return total if self._act is None else self._act(total)
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; always returns a list."""
+
+    def __init__(self, nin: int, nout: int, activation: str | None = "relu",
+                 rng: random.Random | None = None) -> None:
+        if not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"Layer needs at least one neuron, got nout={nout!r}")
+        rng = rng or random.Random()
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return [neuron(x) for neuron in self.neurons]
+
+    def __repr__(self) -> str:
+        first = self.neurons[0]
+        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r})"
+
+
+class MLP(Module):
+    """Layers of the given widths; hidden layers use ``activation``, the last is linear.
+
+    Calling it returns the single output as a Value when the last width is 1,
+    else the list of outputs.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str | None = "relu",
+                 seed: int | None = None) -> None:
+        if not nouts:
+            raise ValueError("MLP needs at least one layer width in nouts")
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        _activation(activation)  # checked even when there is no hidden layer to use it
+        self.activation = activation
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else None, rng)
+            for i in range(len(nouts))
+        ]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Input width, then each layer's width."""
+        return [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out: list[Value] = [v if isinstance(v, Value) else Value(v) for v in x]
+        for layer in self.layers:
+            out = layer(out)
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        inner = "\n".join(f"  {layer!r}" for layer in self.layers)
+        return f"MLP(\n{inner}\n)"

@@ -1,0 +1,105 @@
+"""Optimizers (SGD, Adam, AdamW) and learning-rate schedules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from opgrad import Value
+
+Schedule = Callable[[int], float]  # step index (0-based) -> learning rate
+
+
+def linear_decay(start: float, end: float, steps: int) -> Schedule:
+    """From ``start`` at step 0 to ``end`` at the last of ``steps`` steps (the demo: 1.0 -> 0.1)."""
+    if steps < 1:
+        raise ValueError(f"linear_decay needs at least one step, got {steps}")
+    span = max(steps - 1, 1)
+    return lambda step: start + (end - start) * min(step, span) / span
+
+
+class Optimizer:
+    """Holds parameters and a learning rate (a number or a schedule of the step index)."""
+
+    def __init__(self, parameters: Iterable[Value], lr: float | Schedule) -> None:
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise ValueError(f"{type(self).__name__} got no parameters to optimize")
+        if not callable(lr) and not (isinstance(lr, (int, float)) and lr > 0):
+            raise ValueError(f"learning rate must be a positive number or a schedule, got {lr!r}")
+        self.lr = lr
+        self.steps = 0
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate the next ``step()`` will use."""
+        return float(self.lr(self.steps) if callable(self.lr) else self.lr)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0."""
+        for p in self.parameters:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``."""
+        lr = self.current_lr
+        for index, p in enumerate(self.parameters):
+            if not isinstance(p.grad, float):
+                raise TypeError("optimizer step needs float grads; use backward() without "
+                                "create_graph before stepping")
+            p.data = self._update(index, p, lr)
+        self.steps += 1
+
+    def _update(self, index: int, p: Value, lr: float) -> float:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and weight decay (PyTorch's form)."""
+
+    def __init__(self, parameters: Iterable[Value], lr: float | Schedule = 0.1,
+                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        super().__init__(parameters, lr)
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.velocity = [0.0] * len(self.parameters)
+
+    def _update(self, index: int, p: Value, lr: float) -> float:
+        g: float = p.grad + self.weight_decay * p.data
+        if self.momentum:
+            g = self.velocity[index] = self.momentum * self.velocity[index] + g
+        return p.data - lr * g
+
+
+class Adam(Optimizer):
+    """Adam; ``weight_decay`` is added to the gradient (L2), as in torch.optim.Adam."""
+
+    decoupled = False
+
+    def __init__(self, parameters: Iterable[Value], lr: float | Schedule = 0.01,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(parameters, lr)
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.m = [0.0] * len(self.parameters)
+        self.v = [0.0] * len(self.parameters)
+
+    def _update(self, index: int, p: Value, lr: float) -> float:
+        (b1, b2), t = self.betas, self.steps + 1
+        data = p.data * (1.0 - lr * self.weight_decay) if self.decoupled else p.data
+        g = p.grad if self.decoupled else p.grad + self.weight_decay * p.data
+        self.m[index] = b1 * self.m[index] + (1.0 - b1) * g
+        self.v[index] = b2 * self.v[index] + (1.0 - b2) * g * g
+        m_hat = self.m[index] / (1.0 - b1**t)
+        v_hat = self.v[index] / (1.0 - b2**t)
+        return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (torch.optim.AdamW); default decay 0.01."""
+
+    decoupled = True
+
+    def __init__(self, parameters: Iterable[Value], lr: float | Schedule = 0.01,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01) -> None:
+        super().__init__(parameters, lr, betas, eps, weight_decay)

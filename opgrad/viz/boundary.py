@@ -1,0 +1,49 @@
+"""The decision boundary of a trained classifier over its 2-D data (matplotlib)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opgrad._optional import require
+from opgrad.core import Value, no_grad
+from opgrad.nn.data import Dataset
+from opgrad.nn.module import MLP
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on a file-only backend, or an error naming the ``viz`` extra."""
+    matplotlib = require("matplotlib", "viz", "plotting")
+    matplotlib.use("Agg")
+    return require("matplotlib.pyplot", "viz", "plotting")
+
+
+def predict_class(model: MLP, point: list[float]) -> int:
+    """The class the model assigns to ``point`` (sign of one output, or argmax)."""
+    with no_grad():
+        out = model(point)
+    if isinstance(out, Value):
+        return int(out.data > 0)
+    return max(range(len(out)), key=lambda k: out[k].data)
+
+
+def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[str],
+                           resolution: int = 80) -> None:
+    """Save a PNG of the model's class regions with the data points on top."""
+    plt = pyplot()
+    xs = [p[0] for p in data.x]
+    ys = [p[1] for p in data.x]
+    lo_x, hi_x = min(xs) - 0.5, max(xs) + 0.5
+    lo_y, hi_y = min(ys) - 0.5, max(ys) + 0.5
+    grid_x = [lo_x + (hi_x - lo_x) * i / (resolution - 1) for i in range(resolution)]
+    grid_y = [lo_y + (hi_y - lo_y) * j / (resolution - 1) for j in range(resolution)]
+    regions = [[predict_class(model, [gx, gy]) for gx in grid_x] for gy in grid_y]
+    figure, axes = plt.subplots(figsize=(6, 5))
+    levels = [k - 0.5 for k in range(data.classes + 1)]  # one band per class
+    axes.contourf(grid_x, grid_y, regions, levels=levels, cmap="coolwarm", alpha=0.35)
+    axes.scatter(xs, ys, c=data.y, cmap="coolwarm", edgecolors="black", s=30)
+    axes.set_title(f"opgrad MLP {'-'.join(map(str, model.sizes))} on {data.name}")
+    axes.set_xlim(lo_x, hi_x)
+    axes.set_ylim(lo_y, hi_y)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
