@@ -47,3 +47,22 @@ def torch() -> ModuleType:
 def matplotlib() -> ModuleType:
     """matplotlib (the viz extra)."""
     return optional("matplotlib", "pip install 'opgrad[viz]'")
+
+
+@pytest.fixture(scope="session")
+def graphviz_dot() -> str:
+    """The path of Graphviz's dot program (Debian's graphviz package; CI installs it)."""
+    import shutil
+
+    found = shutil.which("dot")
+    if found is None:
+        if os.environ.get("OPGRAD_REQUIRE_OPTIONAL") == "1":
+            pytest.fail("OPGRAD_REQUIRE_OPTIONAL=1 but Graphviz's dot is not installed")
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def graphviz() -> ModuleType:
+    """The graphviz Python package (the viz extra)."""
+    return optional("graphviz", "pip install 'opgrad[viz]'")

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from opgrad._optional import MissingExtraError
-from opgrad.cli import ops_commands, train_command
+from opgrad.cli import expr_commands, ops_commands, train_command
 from opgrad.cli.common import CommandError, fail
 
-COMMAND_MODULES = (ops_commands, train_command)
+COMMAND_MODULES = (ops_commands, expr_commands, train_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

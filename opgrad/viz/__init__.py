@@ -1,5 +1,9 @@
-"""Seeing graphs and functions: DOT text, graphviz drawings, matplotlib plots."""
+"""Seeing graphs and functions: DOT text, graphviz drawings, chain-rule traces, plots."""
 
 from opgrad.viz.boundary import plot_decision_boundary
+from opgrad.viz.dot import describe, draw_dot, to_dot
+from opgrad.viz.explain import backward_steps, explain
+from opgrad.viz.plots import plot_function
 
-__all__ = ["plot_decision_boundary"]
+__all__ = ["backward_steps", "describe", "draw_dot", "explain", "plot_decision_boundary",
+           "plot_function", "to_dot"]
