@@ -15,6 +15,7 @@ from opgrad.assembly import build_registry, default_registry, op, register, use_
 from opgrad.core import (
     BackwardError,
     enable_grad,
+    gc_paused,
     grad,
     is_grad_enabled,
     jvp,
@@ -51,6 +52,7 @@ __all__ = [
     "build_registry",
     "default_registry",
     "enable_grad",
+    "gc_paused",
     "grad",
     "hookimpl",
     "hookspec",

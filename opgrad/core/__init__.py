@@ -5,6 +5,7 @@ It imports nothing else of opgrad and never names an op.
 
 from opgrad.core.forward import jvp
 from opgrad.core.graph import BackwardError, grad, topological_order
+from opgrad.core.memory import gc_paused
 from opgrad.core.value import (
     OpLike,
     Value,
@@ -22,6 +23,7 @@ __all__ = [
     "Value",
     "as_values",
     "enable_grad",
+    "gc_paused",
     "grad",
     "is_grad_enabled",
     "jvp",

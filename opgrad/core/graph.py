@@ -20,24 +20,36 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     visited: set[Value] = set()
-    # Two parallel stacks: a node, and whether its parents have been pushed.
-    # A node may be pushed more than once; only its first expansion counts,
-    # and since a pushed copy sits above its consumer, it is placed first.
-    stack, expanded = [root], [False]
+    # The stack holds nodes to expand; a node being expanded is pushed back
+    # with a None above it, and its parents above that. When the None comes
+    # off again, every parent has been placed, so the node below can follow.
+    # A node may be pushed twice: only its first expansion counts, and a
+    # pushed copy always sits above its consumer, so it is placed first.
+    stack: list[Value | None] = [root]
+    push, pop = stack.append, stack.pop  # bound once: this loop is hot
     while stack:
-        node = stack.pop()
-        if expanded.pop():  # its parents are all placed: it can follow them
-            order.append(node)
+        node = pop()
+        if node is None:
+            order.append(pop())  # type: ignore[arg-type]  # a node always sits below None
             continue
         if node in visited:
             continue
         visited.add(node)
-        stack.append(node)
-        expanded.append(True)
-        for parent in node.parents:
-            if parent not in visited:
-                stack.append(parent)
-                expanded.append(False)
+        push(node)
+        push(None)
+        first = node._in1
+        if first is None:  # a leaf
+            continue
+        if type(first) is tuple:
+            for parent in first:
+                if parent not in visited:
+                    push(parent)
+        else:
+            if first not in visited:
+                push(first)  # type: ignore[arg-type]  # not a tuple here
+            second = node._in2
+            if second is not None and second not in visited:
+                push(second)
     return order
 
 
@@ -72,8 +84,9 @@ def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) ->
 
 def _fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
     """Run the chain rule with every grad starting from zero; return the old grads."""
-    saved = [node.grad for node in order]
+    saved = []
     for node in order:
+        saved.append(node.grad)
         node.grad = 0.0
     root.grad = type(root)(1.0) if create_graph else 1.0
     try:

@@ -32,26 +32,40 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+# How many threads are inside no_grad right now. While it is 0 (nearly always)
+# node creation skips the per-thread lookup, which is slow on the hot path.
+_threads_without_grad = 0
+_switch_lock = threading.Lock()
+
+
+def _switch_grad(enabled: bool) -> bool:
+    """Set this thread's grad mode; return the previous one."""
+    global _threads_without_grad
+    with _switch_lock:
+        previous = _grad_mode.enabled
+        _grad_mode.enabled = enabled
+        _threads_without_grad += int(previous and not enabled) - int(enabled and not previous)
+    return previous
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Record no graph inside the block (this thread only): results are leaves."""
-    previous, _grad_mode.enabled = _grad_mode.enabled, False
+    previous = _switch_grad(False)
     try:
         yield
     finally:
-        _grad_mode.enabled = previous
+        _switch_grad(previous)
 
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
     """Record the graph again inside a ``no_grad`` block (this thread only)."""
-    previous, _grad_mode.enabled = _grad_mode.enabled, True
+    previous = _switch_grad(True)
     try:
         yield
     finally:
-        _grad_mode.enabled = previous
+        _switch_grad(previous)
 
 
 def is_grad_enabled() -> bool:
@@ -132,11 +146,10 @@ def make_node(
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if _grad_mode.enabled:
-        node._op = op
-        node._in1 = first
-        node._in2 = second
-    else:
+    node._op = op
+    node._in1 = first
+    node._in2 = second
+    if _threads_without_grad and not _grad_mode.enabled:  # this thread is in no_grad
         node._op = None
         node._in1 = node._in2 = None
     return node

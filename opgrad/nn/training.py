@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opgrad import Value
+from opgrad import Value, gc_paused
 from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from opgrad.nn.module import MLP
@@ -78,12 +78,14 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
         raise ValueError(f"steps must be at least 1, got {steps}")
     history = []
     for step in range(1, steps + 1):
-        total, accuracy = objective(model, data, loss, l2)
-        optimizer.zero_grad()
-        total.backward()
-        lr = optimizer.current_lr
-        optimizer.step()
-        result = StepResult(step, total.data, accuracy, lr)
+        with gc_paused():  # the graph has no cycles: reference counting frees it
+            total, accuracy = objective(model, data, loss, l2)
+            optimizer.zero_grad()
+            total.backward()
+            lr = optimizer.current_lr
+            optimizer.step()
+            result = StepResult(step, total.data, accuracy, lr)
+            del total  # freed here, while the collector still sleeps
         history.append(result)
         if on_step is not None:
             on_step(result)
