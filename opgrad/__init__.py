@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from opgrad import ops
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
+from opgrad.compiler import CompiledStep, StructureChanged, compile
 from opgrad.core import (
     BackwardError,
     enable_grad,
@@ -44,12 +45,15 @@ from opgrad import nn  # noqa: E402  (nn is built on the ops bound just above)
 
 __all__ = [
     "BackwardError",
+    "CompiledStep",
     "PluginLoadWarning",
     "RegistrationError",
+    "StructureChanged",
     "UnknownOpError",
     "Value",
     "__version__",
     "build_registry",
+    "compile",
     "default_registry",
     "enable_grad",
     "gc_paused",

@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 
 from opgrad.core import Value
+from opgrad.plugins.templates import check_templates
 
 # Operators an op may bind to, by arity; reflected forms (__radd__ ...) follow.
 OPERATORS: Mapping[int, frozenset[str]] = {
@@ -45,6 +46,8 @@ class Op:
     ``domain`` holds one open interval (lo, hi) per input, used to sample
     points when checking; ``kinks`` are inputs where the op is not smooth.
     ``torch`` names the PyTorch function (or gives a callable) to compare with.
+    ``template`` and ``grad_templates`` are optional inline code for
+    ``opgrad.compile`` (see :mod:`opgrad.plugins.templates`).
     """
 
     name: str
@@ -57,6 +60,8 @@ class Op:
     domain: tuple[Interval, ...] = ()
     kinks: tuple[float, ...] = ()
     torch: str | Callable[..., Any] | None = None
+    template: str | None = None  # the forward as inline code, for opgrad.compile
+    grad_templates: tuple[str, ...] | None = None  # the partials as inline code
     doc: str = field(default="", compare=False)
 
 
@@ -72,6 +77,8 @@ def declare_op(
     kinks: tuple[float, ...] | list[float] = (),
     torch: str | Callable[..., Any] | None = None,
     arity: int | None = None,
+    template: str | None = None,
+    grad_templates: tuple[str, ...] | None = None,
 ) -> Op:
     """Validate one declaration and return its :class:`Op` (nothing is registered)."""
     op_name = name if name is not None else getattr(forward, "__name__", None)
@@ -92,6 +99,7 @@ def declare_op(
     if operator is not None and operator not in OPERATORS.get(op_arity, ()):
         allowed = " ".join(sorted(OPERATORS.get(op_arity, ()))) or "none"
         raise fail(f"operator {operator!r} does not fit arity {op_arity} (allowed: {allowed})")
+    template, grad_templates = check_templates(template, grad_templates, op_arity, fail)
     return Op(
         name=str(op_name),
         forward=forward,
@@ -103,6 +111,8 @@ def declare_op(
         domain=_domain(domain, op_arity, fail),
         kinks=_kinks(kinks, fail),
         torch=_torch(torch, fail),
+        template=template,
+        grad_templates=grad_templates,
         doc=inspect.getdoc(forward) or "",
     )
 
