@@ -15,13 +15,15 @@ import linecache
 import math
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from opgrad.assembly import default_registry
-from opgrad.core import Value, grad, topological_order
+from opgrad.core import Value, grad, recording_comparisons, topological_order
+from opgrad.core.value import Comparison
 from opgrad.plugins import Op
 from opgrad.plugins.binding import call_forward
-from opgrad.plugins.templates import fill, placeholders
+from opgrad.plugins.templates import placeholders
 
 _serial = itertools.count()
 MAX_INLINE_DEPTH = 40  # Python's parser refuses more than 200 nested parentheses
@@ -34,21 +36,23 @@ class StructureChanged(RuntimeError):
 class CompiledStep:
     """A traced loss as generated code: call it for the loss (a float); grads land in leaves."""
 
-    def __init__(self, fn: Callable[[], Value], source: str, namespace: dict[str, Any],
+    def __init__(self, fn: Callable[[], Any], source: str, namespace: dict[str, Any],
                  leaves: list[Value], line_ops: dict[int, str], signature: list[str]) -> None:
         self.fn = fn
+        self.outputs: list[float] = []  # the extra outputs' values from the last call
         self.source = source
         self.leaves = leaves
         self.nodes = len(signature)
         self._filename = namespace["__name__"]
-        self._step: Callable[[list[Value]], float] = namespace["step"]
+        self._step: Callable[[list[Value]], tuple[float, list[float]]] = namespace["step"]
         self._line_ops = line_ops
         self._signature = signature
 
     def __call__(self) -> float:
         """Forward and backward for the leaves' current data; returns the loss."""
         try:
-            return self._step(self.leaves)
+            loss, self.outputs = self._step(self.leaves)
+            return loss
         except (ValueError, ArithmeticError, TypeError) as exc:
             raise self._located(exc) from exc
 
@@ -68,7 +72,7 @@ class CompiledStep:
         ``.data``) are the caller's responsibility; this is the check.
         Leaves' ``.grad`` are left as they were.
         """
-        root = self.fn()
+        root, _ = _split(self.fn())
         order = topological_order(root)
         if _signature(order) != self._signature:
             raise StructureChanged("the function now builds a different graph than the one "
@@ -89,22 +93,37 @@ class CompiledStep:
                 raise StructureChanged(f"compiled result {got!r} differs from dynamic {want!r}")
 
 
-def compile(fn: Callable[[], Value]) -> CompiledStep:
-    """Trace ``fn`` (no arguments, returns a loss Value) once and generate its step."""
+def compile(fn: Callable[[], Any]) -> CompiledStep:
+    """Trace ``fn`` once and generate its step.
+
+    ``fn`` takes no arguments and returns the loss Value, or ``(loss,
+    outputs)`` with a list of Values in the loss's graph whose numbers each
+    call should also report (in ``.outputs``), such as a model's scores.
+    """
     if not callable(fn):
         raise TypeError(f"opgrad.compile needs a function, got {type(fn).__name__}")
-    root = fn()
-    if not isinstance(root, Value):
-        raise TypeError(f"opgrad.compile: fn must return a Value, got {type(root).__name__}")
+    with recording_comparisons() as comparisons:
+        root, outputs = _split(fn())
     order = topological_order(root)
-    source, constants, line_ops = _Generator(order, root).generate()
+    generator = _Generator(order, root, comparisons, outputs)
+    source, constants, line_ops = generator.generate()
     filename = f"<opgrad.compile:{next(_serial)}>"
     namespace: dict[str, Any] = {"__name__": filename, "math": math,
-                                 "call_forward": call_forward, **constants}
+                                 "call_forward": call_forward, "changed": generator.changed,
+                                 **constants}
     exec(builtins.compile(source, filename, "exec"), namespace)  # our own generated code
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     leaves = [node for node in order if not node.op]
     return CompiledStep(fn, source, namespace, leaves, line_ops, _signature(order))
+
+
+def _split(result: Any) -> tuple[Value, list[Value]]:
+    """The loss and the extra outputs from what the traced function returned."""
+    loss, outputs = (result[0], list(result[1])) if isinstance(result, tuple) else (result, [])
+    if not isinstance(loss, Value) or not all(isinstance(o, Value) for o in outputs):
+        raise TypeError("opgrad.compile: fn must return a Value, or (loss, [Values]); got "
+                        f"{type(result).__name__}")
+    return loss, outputs
 
 
 def _signature(order: list[Value]) -> list[str]:
@@ -113,26 +132,57 @@ def _signature(order: list[Value]) -> list[str]:
     return [f"{n.op}({','.join(str(index[p]) for p in n.parents)})" for n in order]
 
 
-class _Generator:
-    """Writes the step function for one traced graph."""
+@dataclass(frozen=True)
+class _OpCode:
+    """What the generator needs from one op, worked out once per op."""
 
-    def __init__(self, order: list[Value], root: Value) -> None:
+    op: Op
+    needs_out: bool  # the partials use the op's result
+    needs: frozenset[int]  # input positions whose values the partials use
+
+    @staticmethod
+    def of(op: Op) -> _OpCode:
+        if op.template is None or op.grad_templates is None:
+            return _OpCode(op, True, frozenset(range(op.arity)))
+        fields = set().union(*(placeholders(t) for t in op.grad_templates))
+        return _OpCode(op, "out" in fields,
+                       frozenset(int(f) for f in fields if f != "out"))
+
+
+class _Generator:
+    """Writes the step function for one traced graph (nodes are ints, in topological order)."""
+
+    def __init__(self, order: list[Value], root: Value, comparisons: list[Comparison],
+                 outputs: list[Value]) -> None:
         registry = default_registry()
-        self.order, self.root = order, root
+        self.order = order
         self.index = {node: i for i, node in enumerate(order)}
-        self.ops: dict[str, Op] = {n.op: registry[n.op] for n in order if n.op}
+        self.root = self.index[root]
+        codes = {name: _OpCode.of(registry[name]) for name in {n.op for n in order if n.op}}
+        self.code = [codes[n.op] if n.op else None for n in order]
+        self.inputs = [tuple(self.index[p] for p in n.parents) for n in order]
+        self.leaf_slot = {i: k for k, i in enumerate(
+            i for i, code in enumerate(self.code) if code is None)}
+        self.uses = [0] * len(order)
+        for inputs in self.inputs:
+            for j in inputs:
+                self.uses[j] += 1
         self.lines: list[str] = ["def step(leaves):"]
         self.line_ops: dict[int, str] = {}
         self.constants: dict[str, Any] = {}
-        uses = [0] * len(order)
-        for node in order:
-            for parent in node.parents:
-                uses[self.index[parent]] += 1
-        self.uses = uses
+        missing = [o for o in outputs if o not in self.index]
+        if missing:
+            raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
+                             "graph, so the compiled step cannot compute them")
+        self.outputs = [self.index[o] for o in outputs]
+        # Comparisons of values in this graph become guards; others cannot be checked.
+        self.guards = [c for c in comparisons if c[0] in self.index
+                       and (not isinstance(c[2], Value) or c[2] in self.index)]
         self.kept = self._values_to_keep()
 
     def generate(self) -> tuple[str, dict[str, Any], dict[int, str]]:
         self._forward()
+        self._guards()
         self._backward()
         return "\n".join(self.lines) + "\n", self.constants, self.line_ops
 
@@ -143,94 +193,105 @@ class _Generator:
 
     def _values_to_keep(self) -> list[bool]:
         """Which values get a variable; the rest are pasted into their single consumer."""
-        keep = [self.uses[i] != 1 or not node.op for i, node in enumerate(self.order)]
-        keep[self.index[self.root]] = True
-        for i, node in enumerate(self.order):
-            if not node.op:
-                continue
-            op = self.ops[node.op]
-            if op.template is None or op.grad_templates is None:
-                needed = {str(k) for k in range(op.arity)} | {"out"}
-            else:
-                needed = set().union(*(placeholders(t) for t in op.grad_templates))
-            if "out" in needed:
-                keep[i] = True
-            for k, parent in enumerate(node.parents):
-                if str(k) in needed:
-                    keep[self.index[parent]] = True
+        keep = [uses != 1 or code is None for uses, code in zip(self.uses, self.code, strict=True)]
+        for i in [self.root, *self.outputs]:
+            keep[i] = True
+        for left, _, right, _ in self.guards:
+            for side in (left, right):
+                if isinstance(side, Value):
+                    keep[self.index[side]] = True
+        for i, code in enumerate(self.code):
+            if code is not None:
+                keep[i] = keep[i] or code.needs_out
+                for k in code.needs:
+                    keep[self.inputs[i][k]] = True
         return keep
 
     def _forward(self) -> None:
         self._emit("# forward: each value from the current data of the leaves")
-        self.leaf_slot = {i: k for k, i in enumerate(
-            i for i, node in enumerate(self.order) if not node.op)}
-        self.value: list[str] = [""] * len(self.order)
+        value = self.value = [""] * len(self.order)  # a name, or a parenthesised expression
         depth = [0] * len(self.order)  # parentheses nesting of each pasted expression
-        for i, node in enumerate(self.order):
-            if not node.op:
-                self.value[i] = f"v{i}"
-                label = f"  # {node.label}" if node.label else ""
-                self._emit(f"v{i} = leaves[{self.leaf_slot[i]}].data{label}")
+        for i, code in enumerate(self.code):
+            if code is None:
+                label = self.order[i].label
+                self._emit(f"v{i} = leaves[{self.leaf_slot[i]}].data"
+                           + (f"  # {label}" if label else ""))
+                value[i] = f"v{i}"
                 continue
-            op = self.ops[node.op]
-            args = [self.value[self.index[p]] for p in node.parents]
+            op, inputs = code.op, self.inputs[i]
+            args = [value[j] for j in inputs]
             if op.template is not None:
-                expression = fill(op.template, args)
+                expression = op.template.format(*args)
             else:
                 self.constants[f"OP_{op.name}"] = op
                 expression = f"call_forward(OP_{op.name}, ({', '.join(args)},))"
-            depth[i] = 1 + max(depth[self.index[p]] for p in node.parents)
+            depth[i] = 1 + max(depth[j] for j in inputs)
             if self.kept[i] or depth[i] > MAX_INLINE_DEPTH:
                 self._emit(f"v{i} = {expression}  # {op.name}", op.name)
-                self.value[i], depth[i] = f"v{i}", 0
+                value[i], depth[i] = f"v{i}", 0
             else:
-                self.value[i] = expression
+                value[i] = f"({expression})"
+
+    def _guards(self) -> None:
+        if self.guards:
+            self._emit("# guards: comparisons the traced function made on the data")
+        for k, (left, symbol, right, result) in enumerate(self.guards):
+            other = f"v{self.index[right]}" if isinstance(right, Value) else repr(float(right))
+            test = f"v{self.index[left]} {symbol} {other}"
+            self._emit(f"if {'not ' if result else ''}({test}): changed({k})")
+
+    def changed(self, k: int) -> None:
+        """Raise for guard ``k``: the data now takes the branch the trace did not."""
+        left, symbol, right, result = self.guards[k]
+        other = f"v{self.index[right]}" if isinstance(right, Value) else repr(float(right))
+        raise StructureChanged(
+            f"the traced function compared v{self.index[left]} {symbol} {other} and got "
+            f"{result}; with the current data it is {not result}, so its graph would differ: "
+            "call opgrad.compile(fn) again")
 
     def _backward(self) -> None:
-        root = self.index[self.root]
         self._emit("# backward: the chain rule, in reverse topological order")
-        self._emit(f"g{root} = 1.0")
-        gradient = {root: f"g{root}"}
-        started: set[int] = {root}
+        self._emit(f"g{self.root} = 1.0")
+        self.gradient = {self.root: f"g{self.root}"}  # a node's gradient: a name
         for i in reversed(range(len(self.order))):
-            node = self.order[i]
-            if not node.op:
-                continue
-            for parent, partial in zip(node.parents, self._partials(i), strict=True):
-                self._contribute(self.index[parent], partial, gradient[i], gradient, started,
-                                 node.op, alias=self.uses[self.index[parent]] == 1)
+            code = self.code[i]
+            if code is not None:
+                for parent, partial in zip(self.inputs[i], self._partials(i, code), strict=True):
+                    self._contribute(parent, partial, self.gradient[i], code.op.name)
         self._emit("# gradients of the leaves accumulate, like backward()")
-        for i, node in enumerate(self.order):
-            if not node.op:
-                self._emit(f"leaves[{self.leaf_slot[i]}].grad += {gradient[i]}")
-        self._emit(f"return v{root}")
+        for i, slot in self.leaf_slot.items():
+            self._emit(f"leaves[{slot}].grad += {self.gradient[i]}")
+        shown = ", ".join(f"v{i}" for i in self.outputs)
+        self._emit(f"return v{self.root}, [{shown}]")
 
-    def _partials(self, i: int) -> list[str]:
-        node = self.order[i]
-        op = self.ops[node.op]
-        args = [self.value[self.index[p]] for p in node.parents]
+    def _partials(self, i: int, code: _OpCode) -> list[str]:
+        op = code.op
+        args = [self.value[j] for j in self.inputs[i]]
         if op.template is not None and op.grad_templates is not None:
-            return [fill(t, args, self.value[i]) for t in op.grad_templates]
+            return [t.format(*args, out=self.value[i]) for t in op.grad_templates]
         self.constants[f"RULE_{op.name}"] = op.local_grads
         names = [f"d{i}_{k}" for k in range(op.arity)]
         self._emit(f"({', '.join(names)},) = RULE_{op.name}({', '.join([*args, self.value[i]])})",
                    op.name)
         return names
 
-    def _contribute(self, parent: int, partial: str, upstream: str, gradient: dict[int, str],
-                    started: set[int], op: str, alias: bool) -> None:
+    def _contribute(self, parent: int, partial: str, upstream: str, op: str) -> None:
+        """Add partial * upstream to the parent's gradient (the chain rule, one edge).
+
+        The same floats in the same order as backward(): a partial of 1.0 adds
+        the upstream itself, -1.0 subtracts it (both round exactly alike).
+        """
         if partial == "1.0":
             term, sign = upstream, "+"
         elif partial == "-1.0":
             term, sign = upstream, "-"
         else:
-            term, sign = f"({partial}) * {upstream}", "+"
-        if parent not in started:
-            started.add(parent)
-            if alias and sign == "+" and term == upstream:
-                gradient[parent] = upstream  # a lone consumer passing its gradient straight on
-                return
-            gradient[parent] = f"g{parent}"
-            self._emit(f"g{parent} = {'-' if sign == '-' else ''}{term}", op)
-        else:
+            factor = partial if partial.isidentifier() else f"({partial})"
+            term, sign = f"{factor} * {upstream}", "+"
+        if parent in self.gradient:
             self._emit(f"g{parent} {sign}= {term}", op)
+        elif sign == "+" and term == upstream and self.uses[parent] == 1:
+            self.gradient[parent] = upstream  # a lone consumer passing its gradient on
+        else:
+            self.gradient[parent] = f"g{parent}"
+            self._emit(f"g{parent} = {'-' if sign == '-' else ''}{term}", op)

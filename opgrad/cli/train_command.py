@@ -69,6 +69,8 @@ def add_commands(commands: Any) -> None:
     add("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     add("--save", type=Path, metavar="PATH", help="write the trained model as JSON")
     add("--plot", type=Path, metavar="PATH", help="write a decision-boundary PNG (viz extra)")
+    add("--compile", action="store_true",
+        help="trace the step once with opgrad.compile and run generated code (much faster)")
     add("--json", action="store_true", help="print one final JSON object on stdout")
     add("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=cmd_train)
@@ -89,7 +91,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = _optimizer(args, model)
     start = time.perf_counter()
     with progress_reporter(args.steps, enabled=not args.quiet) as report:
-        fit(model, data, optimizer, args.steps, loss=loss, l2=args.l2, on_step=report)
+        fit(model, data, optimizer, args.steps, loss=loss, l2=args.l2, on_step=report,
+            compiled=args.compile)
     seconds = time.perf_counter() - start
     with no_grad():
         final_loss, accuracy = objective(model, data, loss, args.l2)
@@ -97,6 +100,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     summary = {
         "dataset": data.name, "samples": len(data), "model": model.sizes, "loss_name": loss,
         "optimizer": args.optimizer, "steps": args.steps, "seed": args.seed,
+        "compiled": args.compile,
         "loss": final_loss.data, "accuracy": accuracy, "seconds": round(seconds, 3),
     }
     if args.json:

@@ -14,6 +14,7 @@ from opgrad.core.value import (
     is_grad_enabled,
     make_node,
     no_grad,
+    recording_comparisons,
     value_of,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "jvp",
     "make_node",
     "no_grad",
+    "recording_comparisons",
     "topological_order",
     "value_of",
 ]

@@ -8,6 +8,7 @@ plugin layer, one per registered op.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ class OpLike(Protocol):
 
 class _GradMode(threading.local):
     enabled: bool = True
+    comparisons: list[Comparison] | None = None  # recorded while opgrad.compile traces
 
 
 _grad_mode = _GradMode()
@@ -132,6 +134,45 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # Comparisons look at .data and record no graph. While a trace records
+    # them, each one is noted, so a compiled step can tell when a branch
+    # taken during the trace would now go the other way.
+    def __lt__(self, other: Value | float) -> bool:
+        return _compare(self, "<", other)
+
+    def __le__(self, other: Value | float) -> bool:
+        return _compare(self, "<=", other)
+
+    def __gt__(self, other: Value | float) -> bool:
+        return _compare(self, ">", other)
+
+    def __ge__(self, other: Value | float) -> bool:
+        return _compare(self, ">=", other)
+
+
+Comparison = tuple[Value, str, "Value | float", bool]  # left, operator, right, result
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _compare(left: Value, symbol: str, right: Value | float) -> bool:
+    other = right.data if isinstance(right, Value) else right
+    if not isinstance(other, Real):
+        raise TypeError(f"'{symbol}' is not supported between Value and {type(right).__name__}")
+    result = bool(_COMPARE[symbol](left.data, other))
+    if _grad_mode.comparisons is not None:
+        _grad_mode.comparisons.append((left, symbol, right, result))
+    return result
+
+
+@contextmanager
+def recording_comparisons() -> Iterator[list[Comparison]]:
+    """Collect every Value comparison made in this thread inside the block."""
+    previous, _grad_mode.comparisons = _grad_mode.comparisons, []
+    try:
+        yield _grad_mode.comparisons
+    finally:
+        _grad_mode.comparisons = previous
 
 
 def make_node(

@@ -40,7 +40,7 @@ def bce_with_logits(logits: Sequence[Value], targets: Sequence[float]) -> Value:
     for z, y in zip(logits, targets, strict=True):
         if not 0.0 <= y <= 1.0:
             raise ValueError(f"bce_with_logits targets must lie in [0, 1], got {y!r}")
-        softplus = z + (1.0 + (-z).exp()).log() if z.data >= 0 else (1.0 + z.exp()).log()
+        softplus = z + (1.0 + (-z).exp()).log() if z >= 0.0 else (1.0 + z.exp()).log()
         terms.append(softplus - z * y)
     return mean(terms)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opgrad import Value, gc_paused
+from opgrad import CompiledStep, StructureChanged, Value, compile, gc_paused
 from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from opgrad.nn.module import MLP
@@ -24,23 +24,41 @@ class StepResult:
     lr: float
 
 
-def objective(model: MLP, data: Dataset, loss: str = "hinge", l2: float = 1e-4
-              ) -> tuple[Value, float]:
-    """The loss over the whole dataset (plus ``l2`` times the squared weights) and accuracy."""
+def outputs_and_loss(model: MLP, data: Dataset, loss: str = "hinge", l2: float = 1e-4
+                     ) -> tuple[Value, list[Value]]:
+    """The loss over the whole dataset (plus ``l2`` times the squared weights), and the
+    model's outputs flattened (one per example, or one per class per example)."""
     outputs = [model(x) for x in data.x]
     if loss == "cross-entropy":
         rows = [_as_list(o) for o in outputs]
         _check_width(rows[0], data.classes, loss)
         total = cross_entropy(rows, data.y)
-        hits = [max(range(len(r)), key=lambda k, r=r: r[k].data) == y  # type: ignore[misc]
-                for r, y in zip(rows, data.y, strict=True)]
+        flat = [z for row in rows for z in row]
     else:
-        scores = [_single(o, loss) for o in outputs]
-        total = _binary_loss(loss, scores, data)
-        hits = [(s.data > 0) == (y == 1) for s, y in zip(scores, data.y, strict=True)]
+        flat = [_single(o, loss) for o in outputs]
+        total = _binary_loss(loss, flat, data)
     if l2:
         total = total + l2_penalty(model.parameters(), l2)
-    return total, sum(hits) / len(hits)
+    return total, flat
+
+
+def accuracy(scores: Sequence[float], data: Dataset) -> float:
+    """The share of examples classified right, from flattened output numbers."""
+    width = len(scores) // len(data)
+    if width == 1:
+        hits = [(s > 0) == (y == 1) for s, y in zip(scores, data.y, strict=True)]
+    else:
+        rows = [scores[i * width:(i + 1) * width] for i in range(len(data))]
+        hits = [max(range(width), key=row.__getitem__) == y
+                for row, y in zip(rows, data.y, strict=True)]
+    return sum(hits) / len(hits)
+
+
+def objective(model: MLP, data: Dataset, loss: str = "hinge", l2: float = 1e-4
+              ) -> tuple[Value, float]:
+    """The loss Value (see :func:`outputs_and_loss`) and the accuracy."""
+    total, outputs = outputs_and_loss(model, data, loss, l2)
+    return total, accuracy([o.data for o in outputs], data)
 
 
 def _binary_loss(loss: str, scores: list[Value], data: Dataset) -> Value:
@@ -71,22 +89,57 @@ def _check_width(row: Sequence[Value], classes: int, loss: str) -> None:
 
 
 def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: str = "hinge",
-        l2: float = 1e-4, on_step: Callable[[StepResult], None] | None = None
-        ) -> list[StepResult]:
-    """Full-batch training: each step builds the loss, runs backward, updates."""
+        l2: float = 1e-4, on_step: Callable[[StepResult], None] | None = None,
+        compiled: bool = False) -> list[StepResult]:
+    """Full-batch training: each step builds the loss, runs backward, updates.
+
+    With ``compiled=True`` the step is traced once with :func:`opgrad.compile`
+    and the generated code runs instead (traced again if the data makes the
+    graph change shape, e.g. a loss that branches on the sign of a score).
+    """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    run = _compiled_step(model, data, loss, l2) if compiled else _dynamic_step(
+        model, data, loss, l2)
     history = []
     for step in range(1, steps + 1):
         with gc_paused():  # the graph has no cycles: reference counting frees it
-            total, accuracy = objective(model, data, loss, l2)
             optimizer.zero_grad()
-            total.backward()
+            total, scores = run()
             lr = optimizer.current_lr
             optimizer.step()
-            result = StepResult(step, total.data, accuracy, lr)
-            del total  # freed here, while the collector still sleeps
+        result = StepResult(step, total, accuracy(scores, data), lr)
         history.append(result)
         if on_step is not None:
             on_step(result)
     return history
+
+
+Step = Callable[[], tuple[float, list[float]]]  # runs forward and backward: loss, outputs
+
+
+def _dynamic_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
+    def run() -> tuple[float, list[float]]:
+        total, outputs = outputs_and_loss(model, data, loss, l2)
+        total.backward()
+        return total.data, [o.data for o in outputs]
+
+    return run
+
+
+def _compiled_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
+    def trace() -> CompiledStep:
+        return compile(lambda: outputs_and_loss(model, data, loss, l2))
+
+    step = trace()
+
+    def run() -> tuple[float, list[float]]:
+        nonlocal step
+        try:
+            total = step()
+        except StructureChanged:  # the data took another branch: trace again
+            step = trace()
+            total = step()
+        return total, step.outputs
+
+    return run
