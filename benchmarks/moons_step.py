@@ -1,12 +1,19 @@
-"""The micrograd demo's training step on opgrad and micrograd 0.1.0, side by side.
+"""The micrograd demo's training step on every engine, side by side in one run.
 
-    pip install micrograd==0.1.0
-    python benchmarks/moons_step.py [--rounds 5]
+    pip install micrograd==0.1.0 torch==2.13.0   # the peers (torch is optional)
+    python benchmarks/moons_step.py              # full run: ~3 minutes
+    python benchmarks/moons_step.py --quick      # one round, no scaling table
 
-One step: 100 moons points, an MLP 2-16-16-1 built from scalar Values
-(the same Python code for both engines), hinge loss + 1e-4 L2, full batch,
-backward, SGD update. Engines alternate each round; medians are compared.
-Memory: tracemalloc over one forward pass, divided by the nodes it made.
+One step: 100 moons points, an MLP 2-16-16-1 built from scalar values (the
+same Python code and the same initial weights for every engine), hinge loss
++ 1e-4 L2, full batch, backward, SGD update. Engines alternate within each
+round and every step starts from a collected heap; medians are compared.
+All engines must agree on the loss at every step, or the run stops.
+
+Engines: micrograd 0.1.0 (the peer); torch scalar mode (0-d float64
+tensors); opgrad dynamic as plain user code; opgrad dynamic the way
+opgrad.nn.fit runs a step (collector paused: opgrad graphs have no cycles);
+opgrad.compile (traced once, generated code per step).
 """
 
 from __future__ import annotations
@@ -17,33 +24,31 @@ import itertools
 import math
 import random
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import opgrad
+
+ROUNDS = 5
+
 
 def make_moons(n: int, noise: float, seed: int) -> tuple[list[list[float]], list[float]]:
     """Two interleaved half circles, labels -1 / +1 (no scikit-learn)."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = math.pi * rng.random()
-        upper = i % 2 == 0
-        x = math.cos(t) if upper else 1.0 - math.cos(t)
-        y = math.sin(t) if upper else 0.5 - math.sin(t)
-        xs.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
-        ys.append(-1.0 if upper else 1.0)
-    return xs, ys
+    data = opgrad.nn.make_moons(n, noise, seed)
+    return data.x, data.signed_labels()
 
 
 class Engine:
-    """A Value class and the micrograd-shaped MLP built from it."""
+    """A value type and the micrograd-shaped MLP built from it (micrograd's own code shape)."""
 
-    def __init__(self, name: str, value: Any, seed: int = 1337) -> None:
+    def __init__(self, name: str, value: Callable[[float], Any], widths: list[int],
+                 seed: int = 1337) -> None:
         self.name, self.value = name, value
         rng = random.Random(seed)
-        widths = [2, 16, 16, 1]
         self.layers = [
             [([value(rng.uniform(-1, 1)) for _ in range(nin)], value(0.0)) for _ in range(nout)]
             for nin, nout in itertools.pairwise(widths)
@@ -67,22 +72,101 @@ class Engine:
         data_loss = sum(losses) * (1.0 / len(losses))
         return data_loss + 1e-4 * sum(p * p for p in self.params)
 
-    def step(self, xs: list[list[float]], ys: list[float], lr: float = 0.01) -> float:
-        loss = self.loss(xs, ys)
+    def zero_grad(self) -> None:
         for p in self.params:
             p.grad = 0.0
-        loss.backward()
+
+    def update(self, lr: float) -> None:
         for p in self.params:
             p.data -= lr * p.grad
+
+    def step(self, xs: list[list[float]], ys: list[float], lr: float = 0.01) -> float:
+        loss = self.loss(xs, ys)
+        self.zero_grad()
+        loss.backward()
+        self.update(lr)
         return float(loss.data)
+
+
+class PausedEngine(Engine):
+    """opgrad's step as opgrad.nn.fit runs it: the cyclic collector paused."""
+
+    def step(self, xs: list[list[float]], ys: list[float], lr: float = 0.01) -> float:
+        with opgrad.gc_paused():
+            return super().step(xs, ys, lr)
+
+
+class CompiledEngine(Engine):
+    """opgrad.compile: traced once (timed separately), then generated code each step."""
+
+    def compile(self, xs: list[list[float]], ys: list[float]) -> float:
+        start = time.perf_counter()
+        self.compiled = opgrad.compile(lambda: self.loss(xs, ys))
+        return time.perf_counter() - start
+
+    def step(self, xs: list[list[float]], ys: list[float], lr: float = 0.01) -> float:
+        self.zero_grad()
+        loss = self.compiled()
+        self.update(lr)
+        return loss
+
+
+class TorchEngine(Engine):
+    """PyTorch on the same scalar graph: every value a 0-d float64 tensor."""
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def update(self, lr: float) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p in self.params:
+                p -= lr * p.grad
+
+    def step(self, xs: list[list[float]], ys: list[float], lr: float = 0.01) -> float:
+        loss = self.loss(xs, ys)
+        self.zero_grad()
+        loss.backward()
+        self.update(lr)
+        return float(loss.item())
+
+
+def engines(widths: list[int], with_torch: bool) -> list[Engine]:
+    import micrograd.engine
+
+    found = [Engine("micrograd", micrograd.engine.Value, widths),
+             Engine("opgrad dynamic", opgrad.Value, widths),
+             PausedEngine("opgrad dynamic, gc paused", opgrad.Value, widths),
+             CompiledEngine("opgrad compiled", opgrad.Value, widths)]
+    if with_torch:
+        try:
+            import torch
+        except ImportError:
+            print("(torch is not installed: no torch row)")
+        else:
+            def tensor(x: float) -> Any:
+                return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+            found.insert(1, TorchEngine("torch scalar", tensor, widths))
+    return found
+
+
+def timed(step: Callable[[], object]) -> float:
+    # Start each step from a clean heap: micrograd's graphs hold reference
+    # cycles, and their garbage would otherwise be traced during another step.
+    gc.collect()
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def count_nodes(root: Any) -> int:
     seen, stack = {id(root)}, [root]
     while stack:
         node = stack.pop()
-        parents = node.parents if hasattr(node, "parents") else node._prev
-        for parent in parents:
+        for parent in node.parents if hasattr(node, "parents") else node._prev:
             if id(parent) not in seen:
                 seen.add(id(parent))
                 stack.append(parent)
@@ -90,6 +174,7 @@ def count_nodes(root: Any) -> int:
 
 
 def bytes_per_node(engine: Engine, xs: list[list[float]], ys: list[float]) -> float:
+    """Memory held by one forward graph (tracemalloc), divided by its nodes."""
     gc.collect()
     tracemalloc.start()
     loss = engine.loss(xs, ys)
@@ -98,30 +183,88 @@ def bytes_per_node(engine: Engine, xs: list[list[float]], ys: list[float]) -> fl
     return retained / count_nodes(loss)
 
 
-def timed(step: Callable[[], object]) -> float:
-    # Start each step from a clean heap: micrograd's graphs hold reference
-    # cycles, and their garbage would otherwise be traced during the other
-    # engine's step.
-    gc.collect()
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
+def compare(rounds: int, with_torch: bool) -> dict[str, float]:
+    xs, ys = make_moons(100, 0.1, seed=0)
+    runners = engines([2, 16, 16, 1], with_torch)
+    times: dict[str, list[float]] = {e.name: [] for e in runners}
+    losses: dict[str, list[float]] = {e.name: [] for e in runners}
+    compile_times = []
+    for _ in range(rounds):
+        for engine in runners:
+            if isinstance(engine, CompiledEngine):
+                compile_times.append(engine.compile(xs, ys))
+            times[engine.name].append(
+                timed(lambda e=engine: losses[e.name].append(e.step(xs, ys))))
+    reference = losses["micrograd"]
+    for name, values in losses.items():
+        if any(not math.isclose(a, b, rel_tol=1e-9) for a, b in zip(values, reference,
+                                                                    strict=True)):
+            raise SystemExit(f"{name} disagrees with micrograd on the loss: {values}")
+    median = {name: statistics.median(ts) for name, ts in times.items()}
+    nodes = count_nodes(runners[-1].loss(xs, ys))
+    memory = {"micrograd": bytes_per_node(runners[0], xs, ys),
+              "opgrad": bytes_per_node(runners[-1], xs, ys)}
+    print(f"moons step, MLP 2-16-16-1: {nodes} nodes; {rounds} rounds, engines alternating; "
+          "losses agree at every step")
+    print("| engine | median s/step | speed-up vs micrograd | bytes/node |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in median.items():
+        per_node = memory["opgrad"] if name.startswith("opgrad dynamic") else (
+            memory["micrograd"] if name == "micrograd" else math.nan)
+        shown = "" if math.isnan(per_node) else f"{per_node:.0f}"
+        print(f"| {name} | {seconds:.4f} | {median['micrograd'] / seconds:.1f}x | {shown} |")
+    print(f"memory per node, opgrad / micrograd: {memory['opgrad'] / memory['micrograd']:.3f}")
+    print(f"opgrad.compile of the step (trace + generate + compile): median "
+          f"{statistics.median(compile_times):.2f} s")
+    return median
 
 
-def registry_cost(rounds: int = 200_000) -> tuple[float, float]:
-    """Seconds per ``a * b`` through the registry binding vs a hard-coded op."""
-    from opgrad import Value, default_registry
+def end_to_end(micrograd_step: float) -> None:
+    """`opgrad train --compile` (100 steps, compile included) as a user runs it."""
+    for extra in (["--compile"], []):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "opgrad.cli", "train", "--quiet", *extra],
+                       check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+        label = "opgrad train " + " ".join(extra)
+        print(f"{label.strip()}: {seconds:.2f} s end to end (process start, import, data, "
+              f"compile, 100 steps); micrograd's 100 steps: {100 * micrograd_step:.1f} s "
+              f"(100 x its median step) -> {100 * micrograd_step / seconds:.1f}x")
+
+
+def scaling(widths: list[int]) -> None:
+    """Steps per second as the hidden width grows: time should follow the node count."""
+    xs, ys = make_moons(100, 0.1, seed=0)
+    print("| hidden widths | nodes/step | opgrad dynamic (gc paused) steps/s | "
+          "opgrad compiled steps/s | compile s |")
+    print("|---|---:|---:|---:|---:|")
+    for width in widths:
+        dynamic = PausedEngine("dynamic", opgrad.Value, [2, width, width, 1])
+        nodes = count_nodes(dynamic.loss(xs, ys))
+        dynamic_s = statistics.median(timed(lambda: dynamic.step(xs, ys)) for _ in range(2))
+        compiled = CompiledEngine("compiled", opgrad.Value, [2, width, width, 1])
+        compile_s = compiled.compile(xs, ys)
+        compiled_s = statistics.median(timed(lambda: compiled.step(xs, ys)) for _ in range(3))
+        print(f"| {width},{width} | {nodes} | {1 / dynamic_s:.1f} | {1 / compiled_s:.0f} | "
+              f"{compile_s:.1f} |")
+        del compiled
+        gc.collect()
+
+
+def registry_cost(rounds: int = 200_000) -> None:
+    """What dispatch through the registry costs per op, against a hard-coded op."""
     from opgrad.core import make_node
 
-    mul = default_registry()["mul"]
+    mul = opgrad.default_registry()["mul"]
 
-    def hardcoded_mul(x: Value, y: Value) -> Value:
+    def hardcoded_mul(x: opgrad.Value, y: opgrad.Value) -> opgrad.Value:
         return make_node(x.data * y.data, mul, x, y)
 
-    a, b = Value(1.5), Value(2.5)
+    a, b = opgrad.Value(1.5), opgrad.Value(2.5)
     bound = min(_loop(lambda: a * b, rounds) for _ in range(3))
     direct = min(_loop(lambda: hardcoded_mul(a, b), rounds) for _ in range(3))
-    return bound, direct
+    print(f"a * b through the registry's binding: {bound * 1e9:.0f} ns; a hard-coded op: "
+          f"{direct * 1e9:.0f} ns ({bound / direct:.2f}x)")
 
 
 def _loop(call: Callable[[], Any], rounds: int) -> float:
@@ -133,35 +276,16 @@ def _loop(call: Callable[[], Any], rounds: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds (default {ROUNDS})")
+    parser.add_argument("--quick", action="store_true",
+                        help="one round; skip the end-to-end and scaling measurements")
+    parser.add_argument("--no-torch", action="store_true", help="leave torch out")
     args = parser.parse_args()
-    import micrograd.engine
-
-    import opgrad
-
-    xs, ys = make_moons(100, 0.1, seed=0)
-    engines = [Engine("opgrad", opgrad.Value), Engine("micrograd", micrograd.engine.Value)]
-    times: dict[str, list[float]] = {e.name: [] for e in engines}
-    losses: dict[str, list[float]] = {e.name: [] for e in engines}
-    for _ in range(args.rounds):
-        for engine in engines:
-            times[engine.name].append(timed(lambda e=engine: losses[e.name].append(e.step(xs, ys))))
-    if any(abs(a - b) > 1e-9 * abs(b) for a, b in zip(*losses.values(), strict=True)):
-        raise SystemExit(f"the engines disagree on the loss: {losses}")
-    memory = {e.name: bytes_per_node(e, xs, ys) for e in engines}
-    nodes = count_nodes(engines[0].loss(xs, ys))
-    median = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"moons step, MLP 2-16-16-1, {nodes} nodes, {args.rounds} rounds alternating")
-    print(f"{'engine':<10} {'median s/step':>14} {'bytes/node':>11}")
-    for name in median:
-        print(f"{name:<10} {median[name]:>14.4f} {memory[name]:>11.1f}")
-    print(f"speed-up opgrad vs micrograd: {median['micrograd'] / median['opgrad']:.2f}x")
-    print(f"memory per node opgrad/micrograd: {memory['opgrad'] / memory['micrograd']:.3f}")
-    bound, direct = registry_cost()
-    print(
-        f"a * b via registry binding: {bound * 1e9:.0f} ns, hard-coded op: {direct * 1e9:.0f} ns "
-        f"(registry overhead {bound / direct:.2f}x)"
-    )
+    median = compare(1 if args.quick else args.rounds, not args.no_torch)
+    registry_cost()
+    if not args.quick:
+        end_to_end(median["micrograd"])
+        scaling([8, 16, 32, 64])
 
 
 if __name__ == "__main__":
