@@ -223,7 +223,7 @@ def end_to_end(micrograd_step: float) -> None:
     """`opgrad train --compile` (100 steps, compile included) as a user runs it."""
     for extra in (["--compile"], []):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "opgrad.cli", "train", "--quiet", *extra],
+        subprocess.run([sys.executable, "-m", "opgrad", "train", "--quiet", *extra],
                        check=True, capture_output=True)
         seconds = time.perf_counter() - start
         label = "opgrad train " + " ".join(extra)

@@ -15,6 +15,7 @@ from opgrad import ops
 from opgrad.ops import arithmetic, functions
 from opgrad.plugins import (
     Binder,
+    Op,
     Registry,
     autoload_disabled,
     create_plugin_manager,
@@ -45,19 +46,17 @@ class _Active:
     def __init__(self) -> None:
         self.binder = Binder(vars(ops))
         self.registry: Registry | None = None
-        self.followed: set[int] = set()  # registries whose new ops we listen for
 
     def activate(self, registry: Registry) -> None:
         self.binder.unbind_all()
         self.registry = registry
         for op in registry.values():
             self.binder.bind(op)
-        if id(registry) not in self.followed:
-            self.followed.add(id(registry))
-            registry.subscribe(lambda op: self._added(registry, op))
+        registry.subscribe(self.added)
 
-    def _added(self, registry: Registry, op: Any) -> None:
-        if registry is self.registry:
+    def added(self, op: Op) -> None:
+        """Bind a newly registered op, if it was registered in the active registry."""
+        if self.registry is not None and self.registry.get(op.name) is op:
             self.binder.bind(op)
 
 

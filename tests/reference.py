@@ -63,9 +63,10 @@ def float_call(registry: Registry) -> Callable[[str, list[Any]], float]:
 
 
 def torch_call(torch: Any, registry: Registry) -> Callable[[str, list[Any]], Any]:
+    from opgrad.testing.torch_compare import torch_function
+
     def call(name: str, args: list[Any]) -> Any:
-        spec = registry[name].torch
-        function = getattr(torch, spec) if isinstance(spec, str) else spec
+        function = torch_function(name, torch)
         tensors = [a if torch.is_tensor(a) else torch.tensor(a, dtype=torch.float64) for a in args]
         return function(*tensors)
 

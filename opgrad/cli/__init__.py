@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from opgrad._optional import MissingExtraError
@@ -37,6 +36,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail("interrupted", 130)
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main())

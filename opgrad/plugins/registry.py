@@ -230,8 +230,9 @@ class Registry(Mapping[str, Op]):
         return len(self._ops)
 
     def subscribe(self, listener: Callable[[Op], None]) -> None:
-        """Call ``listener(op)`` for every op registered from now on."""
-        self._listeners.append(listener)
+        """Call ``listener(op)`` for every op registered from now on (once per listener)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
 
     def register(self, forward: Callable[..., Any], *, plugin: str, **declaration: Any) -> Op:
         """Validate and add one op declared by ``plugin``; return it."""

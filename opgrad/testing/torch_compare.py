@@ -62,11 +62,21 @@ def compare_with_torch(f: Callable[..., Any], inputs: Sequence[float]) -> TorchC
 
 
 def torch_function(name: str, torch: ModuleType) -> Callable[..., Any] | None:
-    """The PyTorch equivalent declared by op ``name``, or None."""
+    """The PyTorch equivalent declared by op ``name`` (a dotted name under ``torch``
+    such as "nn.functional.softplus", or a callable), or None if it declares none."""
     spec = default_registry()[name].torch
-    if spec is None:
-        return None
-    return getattr(torch, spec) if isinstance(spec, str) else spec
+    if spec is None or callable(spec):
+        return spec
+    found: Any = torch
+    try:
+        for part in spec.split("."):
+            found = getattr(found, part)
+    except AttributeError:
+        raise LookupError(f"op {name!r} declares torch={spec!r}, but torch has no "
+                          f"torch.{spec}") from None
+    if not callable(found):
+        raise LookupError(f"op {name!r} declares torch={spec!r}, which is not callable")
+    return found  # type: ignore[no-any-return]
 
 
 def compare_op_with_torch(name: str, points: int = 8, seed: int = 0) -> float | None:

@@ -20,9 +20,9 @@ from opgrad import hookimpl
 
 @hookimpl
 def register_ops(register):
-    register(lambda x: math.log1p(math.exp(x)), name="softplus",
+    register(lambda x: math.log1p(math.exp(x)), name="smoothrelu",
              local_grads=lambda x, out: (1.0 - 1.0 / (1.0 + __import__("opgrad").ops.exp(x)),),
-             formula="d/dx softplus(x) = sigmoid(x)")
+             formula="d/dx smoothrelu(x) = sigmoid(x)")
 '''
 BROKEN_IMPORT = "raise ImportError('missing dependency frobnicate')\n"
 BAD_REGISTRATION = '''
@@ -64,10 +64,10 @@ def test_good_plugin_loads_beside_broken_ones(
     assert "missing dependency frobnicate" in messages[0]
     assert "plugin 'clash' (clashops) was not loaded" in messages[1]
     assert "'exp' is registered by both plugin 'opgrad.functions' and plugin 'clash'" in messages[1]
-    assert registry["softplus"].plugin == "good"
+    assert registry["smoothrelu"].plugin == "good"
     assert registry["exp"].plugin == "opgrad.functions"
     with opgrad.use_registry(registry):
-        out = opgrad.Value(0.3).softplus()
+        out = opgrad.Value(0.3).smoothrelu()
         out.backward()
         assert out.parents[0].grad == pytest.approx(1 / (1 + 2.718281828459045**-0.3))
 
@@ -78,7 +78,7 @@ def test_autoload_off_skips_entry_points(
     monkeypatch.syspath_prepend(str(plugin_dir))
     monkeypatch.setenv("OPGRAD_DISABLE_PLUGIN_AUTOLOAD", "1")
     registry = opgrad.build_registry()
-    assert "softplus" not in registry
+    assert "smoothrelu" not in registry
 
 
 def run_python(code: str, plugin_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -90,7 +90,7 @@ def run_python(code: str, plugin_dir: Path, **env: str) -> subprocess.CompletedP
 
 
 def test_import_opgrad_picks_up_installed_plugins(plugin_dir: Path) -> None:
-    result = run_python("import opgrad; print(opgrad.Value(0.0).softplus().data)", plugin_dir)
+    result = run_python("import opgrad; print(opgrad.Value(0.0).smoothrelu().data)", plugin_dir)
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) == pytest.approx(0.6931471805599453)
     assert "opgrad plugin 'broken' (brokenops) was not loaded" in result.stderr
@@ -98,7 +98,7 @@ def test_import_opgrad_picks_up_installed_plugins(plugin_dir: Path) -> None:
 
 
 def test_import_with_autoload_disabled_skips_them(plugin_dir: Path) -> None:
-    result = run_python("import opgrad; print('softplus' in opgrad.default_registry())",
+    result = run_python("import opgrad; print('smoothrelu' in opgrad.default_registry())",
                         plugin_dir, OPGRAD_DISABLE_PLUGIN_AUTOLOAD="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -109,6 +109,6 @@ def test_opgrad_ops_lists_plugin_ops_with_their_plugin(plugin_dir: Path) -> None
     result = run_python("from opgrad.cli import main; main(['ops', '--json'])", plugin_dir)
     assert result.returncode == 0, result.stderr
     records = {r["name"]: r for r in json.loads(result.stdout)}
-    assert records["softplus"]["plugin"] == "good"
-    assert records["softplus"]["formula"] == "d/dx softplus(x) = sigmoid(x)"
+    assert records["smoothrelu"]["plugin"] == "good"
+    assert records["smoothrelu"]["formula"] == "d/dx smoothrelu(x) = sigmoid(x)"
     assert records["exp"]["plugin"] == "opgrad.functions"

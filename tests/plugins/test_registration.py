@@ -154,3 +154,12 @@ def test_plugin_whose_hook_raises_is_named() -> None:
     with pytest.raises(RegistrationError, match=r"plugin 'raiser': register_ops raised .*boom"):
         registry.add_plugin(Raises(), name="raiser")
     assert len(registry) == 0
+
+
+def test_every_fresh_registry_binds_what_it_registers() -> None:
+    # Regression: a new registry could reuse a dropped one's id() and go unheard.
+    for round_number in range(30):
+        with opgrad.use_registry(opgrad.build_registry(autoload=False)):
+            opgrad.register(lambda x: x, name="same", local_grads=lambda x, out: (1.0,),
+                            formula="d/dx same(x) = 1")
+            assert Value(float(round_number)).same().data == round_number
