@@ -234,21 +234,23 @@ def end_to_end(micrograd_step: float) -> None:
 
 def scaling(widths: list[int]) -> None:
     """Steps per second as the hidden width grows: time should follow the node count."""
-    xs, ys = make_moons(100, 0.1, seed=0)
     print("| hidden widths | nodes/step | opgrad dynamic (gc paused) steps/s | "
           "opgrad compiled steps/s | compile s |")
     print("|---|---:|---:|---:|---:|")
     for width in widths:
-        dynamic = PausedEngine("dynamic", opgrad.Value, [2, width, width, 1])
-        nodes = count_nodes(dynamic.loss(xs, ys))
-        dynamic_s = statistics.median(timed(lambda: dynamic.step(xs, ys)) for _ in range(2))
-        compiled = CompiledEngine("compiled", opgrad.Value, [2, width, width, 1])
-        compile_s = compiled.compile(xs, ys)
-        compiled_s = statistics.median(timed(lambda: compiled.step(xs, ys)) for _ in range(3))
-        print(f"| {width},{width} | {nodes} | {1 / dynamic_s:.1f} | {1 / compiled_s:.0f} | "
-              f"{compile_s:.1f} |")
-        del compiled
-        gc.collect()
+        print("| {},{} | {} | {:.1f} | {:.0f} | {:.1f} |".format(width, width, *_scale_row(width)))
+
+
+def _scale_row(width: int) -> tuple[int, float, float, float]:
+    """Nodes per step, dynamic and compiled steps per second, compile seconds."""
+    xs, ys = make_moons(100, 0.1, seed=0)
+    dynamic = PausedEngine("dynamic", opgrad.Value, [2, width, width, 1])
+    nodes = count_nodes(dynamic.loss(xs, ys))
+    dynamic_s = statistics.median(timed(lambda: dynamic.step(xs, ys)) for _ in range(2))
+    compiled = CompiledEngine("compiled", opgrad.Value, [2, width, width, 1])
+    compile_s = compiled.compile(xs, ys)
+    compiled_s = statistics.median(timed(lambda: compiled.step(xs, ys)) for _ in range(3))
+    return nodes, 1 / dynamic_s, 1 / compiled_s, compile_s
 
 
 def registry_cost(rounds: int = 200_000) -> None:
