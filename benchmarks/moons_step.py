@@ -228,8 +228,9 @@ def end_to_end(micrograd_step: float) -> None:
         seconds = time.perf_counter() - start
         label = "opgrad train " + " ".join(extra)
         print(f"{label.strip()}: {seconds:.2f} s end to end (process start, import, data, "
-              f"compile, 100 steps); micrograd's 100 steps: {100 * micrograd_step:.1f} s "
-              f"(100 x its median step) -> {100 * micrograd_step / seconds:.1f}x")
+              f"{'compile, ' if extra else ''}100 steps); micrograd's 100 steps: "
+              f"{100 * micrograd_step:.1f} s (100 x its median step) -> "
+              f"{100 * micrograd_step / seconds:.1f}x")
 
 
 def scaling(widths: list[int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from opgrad.assembly import default_registry
@@ -34,7 +35,20 @@ def _finite(bound: float) -> float | None:
     return bound if math.isfinite(bound) else None
 
 
+def markdown_table(ops: Iterable[Op]) -> str:
+    """The ops as a Markdown table: name, operator, derivative formula, plugin."""
+    lines = ["| op | operator | derivative | plugin |", "|---|---|---|---|"]
+    for op in ops:
+        operator = f"`{op.operator}`" if op.operator else ""
+        formula = op.formula.replace("|", "\\|")
+        lines.append(f"| `{op.name}` | {operator} | {formula} | {op.plugin} |")
+    return "\n".join(lines)
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(markdown_table(default_registry().values()))
+        return 0
     records = [describe_op(op) for op in default_registry().values()]
     if args.json:
         print(json.dumps(records, indent=2))
@@ -85,6 +99,7 @@ def add_commands(commands: Any) -> None:
         "name, arity, Python operator, the plugin that registered it, derivative formula."
     )
     ops.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    ops.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ops.set_defaults(run=cmd_ops)
 
     check = commands.add_parser(

@@ -40,16 +40,18 @@ def topological_order(root: Value) -> list[Value]:
         first = node._in1
         if first is None:  # a leaf
             continue
+        # Parents go on in reverse, so the first input is expanded first and
+        # the order reads like the forward computation.
         if type(first) is tuple:
-            for parent in first:
+            for parent in reversed(first):
                 if parent not in visited:
                     push(parent)
         else:
-            if first not in visited:
-                push(first)  # type: ignore[arg-type]  # not a tuple here
             second = node._in2
             if second is not None and second not in visited:
                 push(second)
+            if first not in visited:
+                push(first)  # type: ignore[arg-type]  # not a tuple here
     return order
 
 
