@@ -35,7 +35,7 @@ def build_registry(*, autoload: bool | None = None) -> Registry:
     registry = Registry(create_plugin_manager(), reserved=_RESERVED)
     for name, module in BUILTIN_PLUGINS:
         registry.add_plugin(module, name=name)
-    if autoload if autoload is not None else not autoload_disabled():
+    if not autoload_disabled() if autoload is None else autoload:
         load_entry_points(registry)
     return registry
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from numbers import Real
 from typing import Any, Protocol
 
@@ -51,23 +51,22 @@ def _switch_grad(enabled: bool) -> bool:
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _grad_mode_set_to(enabled: bool) -> Iterator[None]:
+    previous = _switch_grad(enabled)
+    try:
+        yield
+    finally:
+        _switch_grad(previous)
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Record no graph inside the block (this thread only): results are leaves."""
-    previous = _switch_grad(False)
-    try:
-        yield
-    finally:
-        _switch_grad(previous)
+    return _grad_mode_set_to(False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Record the graph again inside a ``no_grad`` block (this thread only)."""
-    previous = _switch_grad(True)
-    try:
-        yield
-    finally:
-        _switch_grad(previous)
+    return _grad_mode_set_to(True)
 
 
 def is_grad_enabled() -> bool:

@@ -27,54 +27,50 @@ class Dataset:
         return [2.0 * label - 1.0 for label in self.y]
 
 
-def _check(n: int, noise: float) -> None:
+Point = Callable[[int, random.Random], list[float]]  # (label, rng) -> [x, y]
+
+
+def _generate(name: str, n: int, noise: float, seed: int, classes: int,
+              point: Point) -> Dataset:
+    """``n`` points, labels taking turns, each drawn by ``point`` from one seeded stream."""
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"a dataset needs at least 2 points, got n={n!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
+    rng = random.Random(seed)
+    labels = [i % classes for i in range(n)]
+    return Dataset(name, [point(label, rng) for label in labels], labels, classes)
 
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
     """Two interleaving half circles (like scikit-learn's make_moons)."""
-    _check(n, noise)
-    rng = random.Random(seed)
-    x, y = [], []
-    for i in range(n):
-        label = i % 2
+    def point(label: int, rng: random.Random) -> list[float]:
         t = math.pi * rng.random()
         px, py = (math.cos(t), math.sin(t)) if label == 0 else (1 - math.cos(t), 0.5 - math.sin(t))
-        x.append([px + rng.gauss(0.0, noise), py + rng.gauss(0.0, noise)])
-        y.append(label)
-    return Dataset("moons", x, y, 2)
+        return [px + rng.gauss(0.0, noise), py + rng.gauss(0.0, noise)]
+
+    return _generate("moons", n, noise, seed, 2, point)
 
 
 def make_circles(n: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5) -> Dataset:
     """A small circle (class 1) inside a large one (class 0)."""
-    _check(n, noise)
-    rng = random.Random(seed)
-    x, y = [], []
-    for i in range(n):
-        label = i % 2
+    def point(label: int, rng: random.Random) -> list[float]:
         t = 2 * math.pi * rng.random()
         radius = factor if label else 1.0
-        x.append([radius * math.cos(t) + rng.gauss(0.0, noise),
-                  radius * math.sin(t) + rng.gauss(0.0, noise)])
-        y.append(label)
-    return Dataset("circles", x, y, 2)
+        return [radius * math.cos(t) + rng.gauss(0.0, noise),
+                radius * math.sin(t) + rng.gauss(0.0, noise)]
+
+    return _generate("circles", n, noise, seed, 2, point)
 
 
 def make_spiral(n: int = 150, noise: float = 0.1, seed: int = 0, classes: int = 3) -> Dataset:
-    """``classes`` interleaved spiral arms, one class each."""
-    _check(n, noise)
-    rng = random.Random(seed)
-    x, y = [], []
-    for i in range(n):
-        label = i % classes
+    """``classes`` interleaved spiral arms, one class each (the noise turns the angle)."""
+    def point(label: int, rng: random.Random) -> list[float]:
         r = rng.random()
         t = 4.0 * r + 2 * math.pi * label / classes + rng.gauss(0.0, noise)
-        x.append([r * math.cos(t), r * math.sin(t)])
-        y.append(label)
-    return Dataset("spiral", x, y, classes)
+        return [r * math.cos(t), r * math.sin(t)]
+
+    return _generate("spiral", n, noise, seed, classes, point)
 
 
 DATASETS: dict[str, Callable[..., Dataset]] = {
