@@ -72,6 +72,13 @@ def test_check_a_wrong_op_exits_1(registry: object, capsys: pytest.CaptureFixtur
     assert out.splitlines()[-1] == "1 passed, 1 failed"
 
 
+def test_check_needs_at_least_one_point(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "tanh", "--points", "0"])
+    assert exit_info.value.code == 2
+    assert "--points: must be at least 1, got 0" in capsys.readouterr().err
+
+
 def test_check_unknown_op_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "nosuch"]) == 2
     err = capsys.readouterr().err

@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except (MissingExtraError, CommandError) as exc:
         return fail(str(exc))
+    except OSError as exc:  # a file that cannot be written or read
+        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     return status

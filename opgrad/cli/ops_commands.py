@@ -15,6 +15,17 @@ from opgrad.plugins import Op
 TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def describe_op(op: Op) -> dict[str, Any]:
     """One op as plain data (the ``opgrad ops --json`` record)."""
     torch = op.torch if isinstance(op.torch, str) or op.torch is None else "<callable>"
@@ -111,5 +122,6 @@ def add_commands(commands: Any) -> None:
     check.add_argument("names", nargs="*", metavar="NAME", help="ops to check (default: all)")
     check.add_argument("--torch", action="store_true",
                        help="also compare each op with its PyTorch equivalent in float64")
-    check.add_argument("--points", type=int, default=8, help="sample points per op (default 8)")
+    check.add_argument("--points", type=positive_int, default=8,
+                       help="sample points per op (default 8)")
     check.set_defaults(run=cmd_check)

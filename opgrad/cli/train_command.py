@@ -78,7 +78,10 @@ def add_commands(commands: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     _check_outputs(args)
-    data = DATASETS[args.dataset](n=args.samples, noise=args.noise, seed=args.seed)
+    try:
+        data = DATASETS[args.dataset](n=args.samples, noise=args.noise, seed=args.seed)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     loss = args.loss or ("hinge" if data.classes == 2 else "cross-entropy")
     if data.classes > 2 and loss != "cross-entropy":
         raise CommandError(f"the {args.dataset} dataset has {data.classes} classes: "

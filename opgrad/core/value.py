@@ -201,7 +201,10 @@ _new_value = object.__new__
 def _as_float(data: object) -> float:
     # bool is a Real too; it is accepted as 0.0 / 1.0 like float(True).
     if isinstance(data, Real):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            raise ValueError(f"Value() got {type(data).__name__} too large for a float") from None
     hint = " (pass a number, e.g. float(s))" if isinstance(data, str) else ""
     raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
 

@@ -27,6 +27,13 @@ def save_model(model: MLP, path: str | os.PathLike[str]) -> None:
         "parameters": model.state_dict(),
     }
     target = Path(path)
+    try:
+        _write_atomically(target, document)
+    except OSError as exc:  # name the file the caller asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+
+
+def _write_atomically(target: Path, document: dict[str, Any]) -> None:
     handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:

@@ -132,6 +132,11 @@ def test_value_rejects_non_real_data(data: object, type_name: str) -> None:
         Value(data)  # type: ignore[arg-type]
 
 
+def test_value_rejects_an_int_too_large_for_a_float() -> None:
+    with pytest.raises(ValueError, match="Value\\(\\) got int too large for a float"):
+        Value(10**400)
+
+
 def test_value_accepts_ints_and_bools_as_floats() -> None:
     assert Value(3).data == 3.0 and type(Value(3).data) is float
     assert Value(True).data == 1.0
