@@ -10,12 +10,13 @@ its inline templates when it declares them. ``.source`` shows the code.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import itertools
-import linecache
 import math
 import traceback
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opgrad.assembly import default_registry
@@ -36,16 +37,15 @@ class StructureChanged(RuntimeError):
 class CompiledStep:
     """A traced loss as generated code: call it for the loss (a float); grads land in leaves."""
 
-    def __init__(self, fn: Callable[[], Any], source: str, namespace: dict[str, Any],
-                 leaves: list[Value], line_ops: dict[int, str], signature: list[str]) -> None:
+    def __init__(self, fn: Callable[[], Any], code: _Code, leaves: list[Value], nodes: int,
+                 signature: str) -> None:
         self.fn = fn
         self.outputs: list[float] = []  # the extra outputs' values from the last call
-        self.source = source
+        self.source = code.source
         self.leaves = leaves
-        self.nodes = len(signature)
-        self._filename = namespace["__name__"]
-        self._step: Callable[[list[Value]], tuple[float, list[float]]] = namespace["step"]
-        self._line_ops = line_ops
+        self.nodes = nodes
+        self._code = code
+        self._step = code.function()
         self._signature = signature
 
     def __call__(self) -> float:
@@ -58,10 +58,10 @@ class CompiledStep:
 
     def _located(self, exc: Exception) -> Exception:
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename == self._filename]
+                  if f.filename == self._code.filename]
         line = frames[-1].lineno if frames else None
-        op = self._line_ops.get(line or -1, "?")
-        where = f"op {op!r} at line {line} of .source" if line else "the compiled step"
+        where = (f"op {self._code.op_at(line)!r} at line {line} of .source" if line
+                 else "the compiled step")
         kind = ValueError if not isinstance(exc, TypeError) else TypeError
         return kind(f"compiled step failed in {where}: {exc}")
 
@@ -105,16 +105,37 @@ def compile(fn: Callable[[], Any]) -> CompiledStep:
     with recording_comparisons() as comparisons:
         root, outputs = _split(fn())
     order = topological_order(root)
-    generator = _Generator(order, root, comparisons, outputs)
-    source, constants, line_ops = generator.generate()
-    filename = f"<opgrad.compile:{next(_serial)}>"
-    namespace: dict[str, Any] = {"__name__": filename, "math": math,
-                                 "call_forward": call_forward, "changed": generator.changed,
-                                 **constants}
-    exec(builtins.compile(source, filename, "exec"), namespace)  # our own generated code
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = _Generator(order, root, comparisons, outputs).generate()
     leaves = [node for node in order if not node.op]
-    return CompiledStep(fn, source, namespace, leaves, line_ops, _signature(order))
+    return CompiledStep(fn, code, leaves, len(order), _signature(order))
+
+
+@dataclass(frozen=True)
+class _Code:
+    """Generated source, what it refers to, and which op each line belongs to."""
+
+    source: str
+    constants: dict[str, Any]
+    guard_messages: list[str]
+    line_ops: array[int]  # per line: an index into op_names (0: no op)
+    op_names: list[str]
+    filename: str = field(default_factory=lambda: f"<opgrad.compile:{next(_serial)}>")
+
+    def function(self) -> Callable[[list[Value]], tuple[float, list[float]]]:
+        """Compile the source and return its ``step`` function."""
+
+        def changed(k: int) -> None:  # a guard failed: the traced branch would not be taken
+            raise StructureChanged(self.guard_messages[k])
+
+        namespace: dict[str, Any] = {"math": math, "call_forward": call_forward,
+                                     "changed": changed, **self.constants}
+        exec(builtins.compile(self.source, self.filename, "exec"), namespace)  # our own code
+        return namespace["step"]  # type: ignore[no-any-return]
+
+    def op_at(self, line: int) -> str:
+        """The op whose code is on ``line`` of the source, or "?"."""
+        index = self.line_ops[line] if 0 <= line < len(self.line_ops) else 0
+        return self.op_names[index] if index else "?"
 
 
 def _split(result: Any) -> tuple[Value, list[Value]]:
@@ -126,10 +147,11 @@ def _split(result: Any) -> tuple[Value, list[Value]]:
     return loss, outputs
 
 
-def _signature(order: list[Value]) -> list[str]:
-    """The graph's shape: each node's op and the positions of its inputs."""
+def _signature(order: list[Value]) -> str:
+    """A digest of the graph's shape: each node's op and the positions of its inputs."""
     index = {node: i for i, node in enumerate(order)}
-    return [f"{n.op}({','.join(str(index[p]) for p in n.parents)})" for n in order]
+    shape = "\n".join(f"{n.op}({','.join(str(index[p]) for p in n.parents)})" for n in order)
+    return hashlib.sha256(shape.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -168,8 +190,10 @@ class _Generator:
             for j in inputs:
                 self.uses[j] += 1
         self.lines: list[str] = ["def step(leaves):"]
-        self.line_ops: dict[int, str] = {}
+        self.line_ops = array("H", [0, 0])  # by line number (from 1): index into op_names
+        self.op_names = [""]
         self.constants: dict[str, Any] = {}
+        self.guard_messages: list[str] = []
         missing = [o for o in outputs if o not in self.index]
         if missing:
             raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
@@ -180,16 +204,18 @@ class _Generator:
                        and (not isinstance(c[2], Value) or c[2] in self.index)]
         self.kept = self._values_to_keep()
 
-    def generate(self) -> tuple[str, dict[str, Any], dict[int, str]]:
+    def generate(self) -> _Code:
         self._forward()
         self._guards()
         self._backward()
-        return "\n".join(self.lines) + "\n", self.constants, self.line_ops
+        return _Code("\n".join(self.lines) + "\n", self.constants, self.guard_messages,
+                     self.line_ops, self.op_names)
 
     def _emit(self, text: str, op: str = "") -> None:
         self.lines.append("    " + text)
-        if op:
-            self.line_ops[len(self.lines)] = op
+        if op and op not in self.op_names:
+            self.op_names.append(op)
+        self.line_ops.append(self.op_names.index(op) if op else 0)
 
     def _values_to_keep(self) -> list[bool]:
         """Which values get a variable; the rest are pasted into their single consumer."""
@@ -239,15 +265,9 @@ class _Generator:
             other = f"v{self.index[right]}" if isinstance(right, Value) else repr(float(right))
             test = f"v{self.index[left]} {symbol} {other}"
             self._emit(f"if {'not ' if result else ''}({test}): changed({k})")
-
-    def changed(self, k: int) -> None:
-        """Raise for guard ``k``: the data now takes the branch the trace did not."""
-        left, symbol, right, result = self.guards[k]
-        other = f"v{self.index[right]}" if isinstance(right, Value) else repr(float(right))
-        raise StructureChanged(
-            f"the traced function compared v{self.index[left]} {symbol} {other} and got "
-            f"{result}; with the current data it is {not result}, so its graph would differ: "
-            "call opgrad.compile(fn) again")
+            self.guard_messages.append(
+                f"the traced function compared {test} and got {result}; with the current data "
+                f"it is {not result}, so its graph would differ: call opgrad.compile(fn) again")
 
     def _backward(self) -> None:
         self._emit("# backward: the chain rule, in reverse topological order")

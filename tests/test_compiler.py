@@ -178,3 +178,30 @@ def test_compiled_training_matches_dynamic_training(loss: str, traces: int,
     # bce branches on the sign of each score: sign flips force new traces
     assert train(compiled=True) == train(compiled=False)
     assert len(traced) == traces
+
+
+def test_a_dropped_compiled_step_leaves_nothing_behind() -> None:
+    # No global state: the generated code is not registered anywhere (linecache,
+    # module tables), so dropping the step frees everything it made.
+    import gc
+    import linecache
+    import tracemalloc
+
+    data = make_moons(n=20, seed=1)
+    model = MLP(2, [8, 8, 1], seed=1)
+    cached = len(linecache.cache)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        step = opgrad.compile(lambda: outputs_and_loss(model, data, "hinge", 1e-4))
+        step()
+        held, _ = tracemalloc.get_traced_memory()
+        del step
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(linecache.cache) == cached
+    assert held - before > 200_000
+    assert after - before < 0.05 * (held - before)
