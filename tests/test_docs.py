@@ -32,7 +32,7 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_python_block_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  torch: ModuleType, matplotlib: ModuleType,
-                                 graphviz: ModuleType) -> None:
+                                 graphviz: ModuleType, graphviz_dot: str) -> None:
     blocks = python_blocks(path)
     assert blocks, f"{path.name} has no python blocks"
     monkeypatch.chdir(tmp_path)
