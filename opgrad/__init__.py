@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 default_registry()  # bind the built-in and installed ops to Value and opgrad.ops
 
-from opgrad import nn  # noqa: E402  (nn is built on the ops bound just above)
+from opgrad import nn, testing, viz  # noqa: E402  (built on the ops bound just above)
 
 __all__ = [
     "BackwardError",
@@ -67,7 +67,9 @@ __all__ = [
     "op",
     "ops",
     "register",
+    "testing",
     "topological_order",
     "use_registry",
     "value_of",
+    "viz",
 ]

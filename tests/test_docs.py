@@ -1,14 +1,14 @@
 """Every fenced Python block in the README and docs/ runs, and shows its real output.
 
-Blocks with ``>>>`` prompts are doctests (their shown output must match);
-other Python blocks are executed. The blocks of one file share a namespace
-and run in order, in a temporary folder, with a fresh registry.
+Each file runs in a new interpreter (tests/doc_runner.py), in a temporary
+folder, so its blocks can only use what they import themselves.
 """
 
 from __future__ import annotations
 
-import doctest
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,38 +16,21 @@ import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
+from tests.doc_runner import python_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
-FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
-
-
-def python_blocks(path: Path) -> list[tuple[int, str]]:
-    """(line number, code) of each ```python block."""
-    text = path.read_text()
-    return [(text[: m.start()].count("\n") + 2, m.group(1)) for m in FENCE.finditer(text)]
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_python_block_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 torch: ModuleType, matplotlib: ModuleType,
-                                 graphviz: ModuleType, graphviz_dot: str) -> None:
-    blocks = python_blocks(path)
-    assert blocks, f"{path.name} has no python blocks"
-    monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": "__docs__"}
-    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=FLAGS)
-    with opgrad.use_registry(opgrad.build_registry(autoload=False)):  # built-ins only
-        for line, code in blocks:
-            where = f"{path.name}, block at line {line}"
-            if ">>>" in code:
-                test = parser.get_doctest(code, namespace, where, str(path), line)
-                result = runner.run(test, clear_globs=False)
-                namespace.update(test.globs)  # DocTest ran on a copy: keep what it defined
-                assert result.failed == 0, f"{where}: output differs (see the report above)"
-            else:
-                exec(compile(code, where, "exec"), namespace)  # the docs' own example code
+def test_every_python_block_runs(path: Path, tmp_path: Path, torch: ModuleType,
+                                 matplotlib: ModuleType, graphviz: ModuleType,
+                                 graphviz_dot: str) -> None:
+    assert python_blocks(path), f"{path.name} has no python blocks"
+    result = subprocess.run([sys.executable, str(ROOT / "tests" / "doc_runner.py"), str(path)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, f"{path.name}:\n{result.stdout}\n{result.stderr}"
 
 
 def test_readme_ops_table_is_generated_from_the_registry() -> None:

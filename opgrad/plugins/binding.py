@@ -85,15 +85,19 @@ def make_apply(op: Op) -> Apply:
 
 def call_forward(op: Op, inputs: tuple[Any, ...]) -> float:
     """The op's forward on plain numbers, with the op's errors."""
-    for x in inputs:
-        if not isinstance(x, Real):
-            raise TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
+    _check_operands(op, inputs)
     floats = tuple(float(x) for x in inputs)
     try:
         out = op.forward(*floats)
     except (ValueError, ArithmeticError) as exc:
         raise forward_error(op, floats, exc) from exc
     return checked_result(op, out, floats)
+
+
+def _check_operands(op: Op, args: tuple[Any, ...]) -> None:
+    for x in args:
+        if not isinstance(x, (Value, Real)):
+            raise TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
 
 
 def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
@@ -103,6 +107,7 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
         if len(args) != op.arity:
             raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
         if any(isinstance(a, Value) for a in args):
+            _check_operands(op, args)
             return apply(*as_values(args))
         return call_forward(op, args)
 

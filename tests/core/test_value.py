@@ -254,3 +254,8 @@ def test_shared_subgraphs_get_parents_first_and_right_gradients(
     expected = numerical_gradient(lambda *v: build(list(v))[-1], seeds)  # type: ignore[arg-type, return-value]
     for leaf, slope in zip(leaves, expected, strict=True):
         assert leaf.grad == pytest.approx(slope, rel=1e-5, abs=1e-6)
+
+
+def test_op_function_names_itself_for_a_bad_operand_beside_a_value() -> None:
+    with pytest.raises(TypeError, match=r"add\(\) takes numbers or Values, got str: 'a'"):
+        opgrad.ops.add(Value(1.0), "a")
