@@ -9,9 +9,9 @@ from typing import Any
 
 from opgrad import ops
 from opgrad.assembly import default_registry
-from opgrad.core import Value
+from opgrad.core import BackwardError, Value
 from opgrad.plugins import Op
-from opgrad.testing.gradcheck import compare_derivatives
+from opgrad.testing.gradcheck import compare_derivatives, hessian
 
 SAMPLE_RANGE = (-3.0, 3.0)  # where unbounded domains are sampled
 EDGE_MARGIN = 0.05  # distance kept from a domain's finite edges
@@ -39,6 +39,7 @@ class OpCheck:
     points: int
     worst_error: float = 0.0  # largest |analytic - numeric| over every compared derivative
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, but not failures
 
     @property
     def ok(self) -> bool:
@@ -48,7 +49,8 @@ class OpCheck:
         verdict = "PASS" if self.ok else "FAIL"
         line = (f"{verdict} {self.name}: {self.points} points, worst |analytic - numeric| "
                 f"= {self.worst_error:.2g}")
-        return "\n".join([line, *(f"  - {p}" for p in self.problems)])
+        return "\n".join([line, *(f"  - {p}" for p in self.problems),
+                          *(f"  note: {n}" for n in self.notes)])
 
 
 def check_op(
@@ -73,7 +75,18 @@ def check_op(
     if result.ok:
         for point in samples:
             _gradcheck_point(result, function, point, atol, rtol, eps)
+        if not _rule_runs_on_values(function, samples[0]):
+            result.notes.append("no second derivatives: local_grads works on floats only "
+                                "(write it with operators and opgrad.ops calls)")
     return result
+
+
+def _rule_runs_on_values(function: Callable[..., Any], point: list[float]) -> bool:
+    try:
+        hessian(function, point)
+    except BackwardError:
+        return False
+    return True
 
 
 def assert_op_passes(name: str, **options: Any) -> OpCheck:

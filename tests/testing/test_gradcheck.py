@@ -52,6 +52,10 @@ def test_float_only_rule_has_a_clear_error_under_create_graph(registry: Registry
                        r"operators and opgrad.ops calls"):
         opgrad.ops.mathsig(x).backward(create_graph=True)
     assert gradcheck(lambda a: opgrad.ops.mathsig(a), [0.5])  # first order still checked
+    result = check_op("mathsig")
+    assert result.ok
+    assert "note: no second derivatives: local_grads works on floats only" in str(result)
+    assert check_op("tanh").notes == []
 
 
 def test_gradcheck_rejects_bad_arguments() -> None:
