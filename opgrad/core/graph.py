@@ -113,6 +113,8 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             for parent, partial in zip(parents, partials, strict=True):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
                 parent.grad = parent.grad + partial * upstream
+        # On the two unrolled paths below, first (and second) are single Values:
+        # the type test above says so, mypy cannot see it (hence the ignores).
         elif second is None:  # unary on floats: the same, unrolled for speed
             try:
                 (dfirst,) = op.local_grads(first.data, node.data)  # type: ignore[union-attr]

@@ -119,7 +119,7 @@ class Value:
             return (first, second)  # type: ignore[return-value]  # binary: first is a Value
         if first is None:
             return ()
-        return first if type(first) is tuple else (first,)  # type: ignore[return-value]
+        return first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
 
     def backward(self, *, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node reachable from here with d(self)/d(node).

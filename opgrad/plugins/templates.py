@@ -43,7 +43,7 @@ def check_templates(
         raise fail(f"grad_templates must be {arity} expression(s), one per input")
     for text in grad_templates:
         _check_one(text, arity, allow_out=True, what="grad template", fail=fail)
-    return template, tuple(grad_templates)  # type: ignore[return-value]
+    return template, tuple(grad_templates)  # type: ignore[return-value]  # checked above
 
 
 def _check_one(text: object, arity: int, allow_out: bool, what: str,
