@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opgrad.assembly import default_registry
-from opgrad.core import Value, grad, recording_comparisons, topological_order
+from opgrad.core import Value, gc_paused, grad, recording_comparisons, topological_order
 from opgrad.core.value import Comparison
 from opgrad.plugins import Op
 from opgrad.plugins.binding import call_forward
@@ -102,10 +102,10 @@ def compile(fn: Callable[[], Any]) -> CompiledStep:
     """
     if not callable(fn):
         raise TypeError(f"opgrad.compile needs a function, got {type(fn).__name__}")
-    with recording_comparisons() as comparisons:
+    with gc_paused(), recording_comparisons() as comparisons:  # the trace is a big graph
         root, outputs = _split(fn())
-    order = topological_order(root)
-    code = _Generator(order, root, comparisons, outputs).generate()
+        order = topological_order(root)
+        code = _Generator(order, root, comparisons, outputs).generate()
     leaves = [node for node in order if not node.op]
     return CompiledStep(fn, code, leaves, len(order), _signature(order))
 

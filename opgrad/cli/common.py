@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class CommandError(Exception):
@@ -14,6 +15,12 @@ def fail(message: str, status: int = 2) -> int:
     """Print one clear line on stderr and return the exit status."""
     print(f"opgrad: error: {message}", file=sys.stderr)
     return status
+
+
+def check_folder(path: Path) -> None:
+    """Fail before any work, not after, if ``path``'s folder does not exist."""
+    if not path.parent.resolve().is_dir():
+        raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from opgrad.cli.common import CommandError
+from opgrad.cli.common import CommandError, check_folder
 from opgrad.core import Value
 from opgrad.expr import ExpressionError, evaluate, parse, variables
 
@@ -87,7 +87,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     suffix = output.suffix.lower()
     if suffix not in (".dot", ".gv", ".svg", ".png"):
         raise CommandError(f"cannot write {output}: use a .svg, .png or .dot file name")
-    _check_folder(output)
+    check_folder(output)
     if suffix in (".dot", ".gv"):
         output.write_text(text)
     elif shutil.which("dot") is None:
@@ -125,7 +125,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if unknown:
         raise CommandError(f"no value given for {', '.join(unknown)} (plotting over {args.var}; "
                            f"e.g. --set {unknown[0]}=1.5)")
-    _check_folder(args.output)
+    check_folder(args.output)
     pyplot()  # a clear error naming the viz extra before any work
 
     def f(x: Value) -> Value:
@@ -136,7 +136,3 @@ def cmd_plot(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
-
-def _check_folder(path: Path) -> None:
-    if not path.parent.resolve().is_dir():
-        raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")

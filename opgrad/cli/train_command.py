@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from opgrad.cli.common import CommandError
+from opgrad.cli.common import CommandError, check_folder
 from opgrad.cli.progress import progress_reporter
 from opgrad.core import no_grad
 from opgrad.nn import DATASETS, LOSSES, MLP, SGD, Adam, AdamW, fit, linear_decay, objective
@@ -128,8 +128,8 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> Optimizer:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before training, not after, if an output cannot be written."""
     for path in (args.save, args.plot):
-        if path is not None and not path.parent.resolve().is_dir():
-            raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
+        if path is not None:
+            check_folder(path)
     if args.plot is not None:
         from opgrad.viz.boundary import pyplot
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 
 import opgrad
 from opgrad.plugins import Op
-from opgrad.testing import numerical_gradient
+from opgrad.testing import numerical_gradient, sample_points
 from opgrad.testing.torch_compare import torch_function
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
 SAMPLES = 20
-
-
-def sample_points(op: Op, count: int, seed: int = 0) -> list[list[float]]:
-    """Points inside the op's domain (clipped to [-3, 3]), away from its kinks."""
-    rng = random.Random(seed)
-    points: list[list[float]] = []
-    while len(points) < count:
-        point = [rng.uniform(max(lo, -3.0) + 0.05, min(hi, 3.0) - 0.05) for lo, hi in op.domain]
-        if all(abs(x - kink) > 1e-3 for x in point for kink in op.kinks):
-            points.append(point)
-    return points
 
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
