@@ -8,22 +8,20 @@
 -0.0
 """
 
-from typing import TYPE_CHECKING
-
-from opgrad import ops
+from opgrad import nn, ops, testing, viz
+from opgrad._typed import Value
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
 from opgrad.compiler import CompiledStep, StructureChanged, compile
 from opgrad.core import (
     BackwardError,
     enable_grad,
-    gc_paused,
-    grad,
     is_grad_enabled,
-    jvp,
     no_grad,
     topological_order,
     value_of,
 )
+from opgrad.derivatives import grad, jvp
+from opgrad.memory import gc_paused
 from opgrad.plugins import (
     PluginLoadWarning,
     RegistrationError,
@@ -32,16 +30,7 @@ from opgrad.plugins import (
     hookspec,
 )
 
-if TYPE_CHECKING:  # Value with the built-in ops' operators and methods, for type checkers
-    from opgrad.ops.typed import Value
-else:
-    from opgrad.core import Value
-
 __version__ = "0.1.0"
-
-default_registry()  # bind the built-in and installed ops to Value and opgrad.ops
-
-from opgrad import nn, testing, viz  # noqa: E402  (built on the ops bound just above)
 
 __all__ = [
     "BackwardError",
@@ -73,3 +62,7 @@ __all__ = [
     "value_of",
     "viz",
 ]
+
+# The one side effect of importing opgrad, last: build the registry (built-in
+# ops, then installed plugins) and bind its ops to Value and opgrad.ops.
+default_registry()

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from opgrad.assembly import default_registry
-from opgrad.core import Value, gc_paused, grad, recording_comparisons, topological_order
-from opgrad.core.value import Comparison
-from opgrad.plugins import Op
+from opgrad.core import Value, topological_order
+from opgrad.derivatives import grad
+from opgrad.guards import Comparison, recording_comparisons
+from opgrad.memory import gc_paused
+from opgrad.plugins import Op, op_of
 from opgrad.plugins.binding import call_forward
 from opgrad.plugins.templates import placeholders
 
@@ -176,12 +177,11 @@ class _Generator:
 
     def __init__(self, order: list[Value], root: Value, comparisons: list[Comparison],
                  outputs: list[Value]) -> None:
-        registry = default_registry()
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
         self.root = self.index[root]
-        codes = {name: _OpCode.of(registry[name]) for name in {n.op for n in order if n.op}}
-        self.code = [codes[n.op] if n.op else None for n in order]
+        codes = {op: _OpCode.of(op) for op in {op_of(n) for n in order} if op is not None}
+        self.code = [None if (op := op_of(n)) is None else codes[op] for n in order]
         self.inputs = [tuple(self.index[p] for p in n.parents) for n in order]
         self.leaf_slot = {i: k for k, i in enumerate(
             i for i, code in enumerate(self.code) if code is None)}

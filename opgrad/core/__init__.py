@@ -1,36 +1,7 @@
-"""The graph core: Value, grad mode, topological order and backward.
+"""The graph core: Value, grad mode, topological order and backward. It never names an op."""
 
-It imports nothing else of opgrad and never names an op.
-"""
+from opgrad.core.graph import BackwardError, fresh_pass, partials_of, topological_order
+from opgrad.core.value import Value, enable_grad, is_grad_enabled, make_node, no_grad, value_of
 
-from opgrad.core.forward import jvp
-from opgrad.core.graph import BackwardError, grad, topological_order
-from opgrad.core.memory import gc_paused
-from opgrad.core.value import (
-    OpLike,
-    Value,
-    as_values,
-    enable_grad,
-    is_grad_enabled,
-    make_node,
-    no_grad,
-    recording_comparisons,
-    value_of,
-)
-
-__all__ = [
-    "BackwardError",
-    "OpLike",
-    "Value",
-    "as_values",
-    "enable_grad",
-    "gc_paused",
-    "grad",
-    "is_grad_enabled",
-    "jvp",
-    "make_node",
-    "no_grad",
-    "recording_comparisons",
-    "topological_order",
-    "value_of",
-]
+__all__ = ["BackwardError", "Value", "enable_grad", "fresh_pass", "is_grad_enabled",
+           "make_node", "no_grad", "partials_of", "topological_order", "value_of"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,14 +10,11 @@ if TYPE_CHECKING:
 
 
 class BackwardError(RuntimeError):
-    """An op's ``local_grads`` rule failed or returned the wrong number of partials."""
+    """An op's ``local_grads`` rule failed or returned the wrong partials."""
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from ``root``, each after all of its parents.
-
-    Iterative depth-first search, so a chain of a million nodes is fine.
-    """
+    """Every node reachable from ``root``, each after all of its parents (iteratively)."""
     order: list[Value] = []
     visited: set[Value] = set()
     # The stack holds nodes to expand; a node being expanded is pushed back
@@ -37,17 +34,14 @@ def topological_order(root: Value) -> list[Value]:
         visited.add(node)
         push(node)
         push(None)
-        first = node._in1
-        if first is None:  # a leaf
-            continue
         # Parents go on in reverse, so the first input is expanded first and
         # the order reads like the forward computation.
+        first, second = node._in1, node._in2
         if type(first) is tuple:
             for parent in reversed(first):
                 if parent not in visited:
                     push(parent)
-        else:
-            second = node._in2
+        elif first is not None:
             if second is not None and second not in visited:
                 push(second)
             if first not in visited:
@@ -56,39 +50,22 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def backward(root: Value, *, create_graph: bool = False) -> None:
-    """Apply the chain rule from ``root`` to every node that feeds it.
-
-    Leaves accumulate into ``.grad``; intermediate nodes keep this pass only.
-    If a rule fails, every ``.grad`` is restored to what it was before the
-    pass, so nothing is left half-updated.
-    """
+    """Apply the chain rule from ``root``; leaves accumulate, a failed pass changes nothing."""
     order = topological_order(root)
-    saved = _fresh_pass(root, order, create_graph)
+    saved = fresh_pass(root, order, create_graph)
     # Leaves add this pass to what they had (so two passes give exactly 2x).
     for node, grad in zip(order, saved, strict=True):
-        if node._op is None and not (type(grad) is float and grad == 0.0):
+        if node._made_by is None and not (type(grad) is float and grad == 0.0):
             node.grad = grad + node.grad
 
 
-def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
-    """d(root)/d(x) for each x in ``inputs``, leaving every ``.grad`` as it was.
+def fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
+    """The chain rule from ``root`` with every grad reset first; returns the old grads.
 
-    An input that does not feed ``root`` gets 0.0. With ``create_graph=True``
-    the results are Values, so they can be differentiated again.
+    If a rule fails, every grad is put back before the error propagates.
     """
-    order = topological_order(root)
-    saved = _fresh_pass(root, order, create_graph)
-    found = {node: node.grad for node in order}
-    for node, old in zip(order, saved, strict=True):
-        node.grad = old
-    return [found.get(x, 0.0) for x in inputs]
-
-
-def _fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
-    """Run the chain rule with every grad starting from zero; return the old grads."""
-    saved = []
+    saved = [node.grad for node in order]
     for node in order:
-        saved.append(node.grad)
         node.grad = 0.0
     root.grad = type(root)(1.0) if create_graph else 1.0
     try:
@@ -102,15 +79,14 @@ def _fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any
 
 def _propagate(order: list[Value], create_graph: bool) -> None:
     for node in reversed(order):  # every consumer of a node comes before it
-        op = node._op
+        op = node._made_by
         if op is None:  # a leaf: nothing to propagate
             continue
         upstream = node.grad
         first, second = node._in1, node._in2
         if create_graph or type(first) is tuple:  # the general path
-            parents = node.parents
-            partials = partials_of(op, node, create_graph)
-            for parent, partial in zip(parents, partials, strict=True):
+            for parent, partial in zip(node.parents, partials_of(op, node, create_graph),
+                                       strict=True):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
                 parent.grad = parent.grad + partial * upstream
         # On the two unrolled paths below, first (and second) are single Values:
@@ -120,12 +96,16 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 (dfirst,) = op.local_grads(first.data, node.data)  # type: ignore[union-attr]
             except Exception as exc:
                 raise _failure(op, node, exc) from exc
+            if type(dfirst) is not float:
+                dfirst = _float_partial(op, node, dfirst)
             first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
             try:
                 dfirst, dsecond = op.local_grads(first.data, second.data, node.data)  # type: ignore[union-attr]
             except Exception as exc:
                 raise _failure(op, node, exc) from exc
+            if type(dfirst) is not float or type(dsecond) is not float:
+                dfirst, dsecond = (_float_partial(op, node, d) for d in (dfirst, dsecond))
             first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
             second.grad = second.grad + dsecond * upstream
 
@@ -142,28 +122,31 @@ def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
     except Exception as exc:
         raise _failure(op, node, exc, create_graph) from exc
     if count != len(parents):
-        raise _rule_error(
-            op, parents, f"local_grads returned {count} partial(s), expected {len(parents)}"
-        )
-    return partials
+        raise _failure(op, node, f"local_grads returned {count} partial(s), "
+                                 f"expected {len(parents)}")
+    return partials if create_graph else [_float_partial(op, node, p) for p in partials]
 
 
-def _failure(
-    op: OpLike, node: Value, exc: Exception, create_graph: bool = False
-) -> BackwardError:
-    # Unpacking the wrong number of partials also lands here; say so plainly.
-    if isinstance(exc, ValueError) and "values to unpack" in str(exc):
+def _float_partial(op: OpLike, node: Value, partial: object) -> float:
+    """A partial computed on floats, as a float: anything but a real number is a bug."""
+    if isinstance(partial, Real):  # float, int, bool, NumPy's floats
+        return float(partial)
+    hint = " (partials may be Values only under create_graph=True)" if isinstance(
+        partial, type(node)) else ""
+    raise _failure(op, node, f"local_grads returned {type(partial).__name__} {partial!r} as a "
+                             f"partial; a rule must return real numbers{hint}")
+
+
+def _failure(op: OpLike, node: Value, exc: Exception | str,
+             create_graph: bool = False) -> BackwardError:
+    """The error naming the op, its inputs and what its rule did wrong."""
+    if isinstance(exc, str):
+        problem = exc
+    elif isinstance(exc, ValueError) and "values to unpack" in str(exc):
         problem = f"local_grads returned the wrong number of partials ({exc})"
     else:
         problem = f"local_grads failed: {exc!r}"
-    if create_graph and isinstance(exc, TypeError):
-        problem += (
-            "; under create_graph=True the rule receives Values, so it must be written "
-            "with Python operators and opgrad.ops calls (not math.*) to be differentiated again"
-        )
-    return _rule_error(op, node.parents, problem)
-
-
-def _rule_error(op: OpLike, parents: tuple[Value, ...], problem: str) -> BackwardError:
-    inputs = ", ".join(repr(p.data) for p in parents)
+    if create_graph and isinstance(exc, TypeError):  # e.g. math.exp(a Value)
+        problem += "; to run on Values, a rule must use operators and opgrad.ops, not math.*"
+    inputs = ", ".join(repr(p.data) for p in node.parents)
     return BackwardError(f"op {op.name!r} at inputs ({inputs}): {problem}")

@@ -1,16 +1,12 @@
-"""The scalar node of the graph: a float, its gradient, and how it was made.
+"""The scalar node: a float, its gradient, its inputs and the op that made it.
 
-The core knows nothing about particular operations. A node made by an op
-keeps the op object (anything with a ``name`` and a ``local_grads`` rule) and
-its parents; the operators and methods of :class:`Value` are attached by the
-plugin layer, one per registered op.
+The core never names an op: the plugin layer attaches one method per op to Value.
 """
 
 from __future__ import annotations
 
-import operator
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Real
 from typing import Any, Protocol
@@ -25,12 +21,11 @@ class OpLike(Protocol):
     def name(self) -> str: ...
 
     @property
-    def local_grads(self) -> Any: ...
+    def local_grads(self) -> Callable[..., Any]: ...
 
 
 class _GradMode(threading.local):
     enabled: bool = True
-    comparisons: list[Comparison] | None = None  # recorded while opgrad.compile traces
 
 
 _grad_mode = _GradMode()
@@ -40,23 +35,18 @@ _threads_without_grad = 0
 _switch_lock = threading.Lock()
 
 
-def _switch_grad(enabled: bool) -> bool:
-    """Set this thread's grad mode; return the previous one."""
-    global _threads_without_grad
-    with _switch_lock:
-        previous = _grad_mode.enabled
-        _grad_mode.enabled = enabled
-        _threads_without_grad += int(previous and not enabled) - int(enabled and not previous)
-    return previous
-
-
 @contextmanager
 def _grad_mode_set_to(enabled: bool) -> Iterator[None]:
-    previous = _switch_grad(enabled)
+    global _threads_without_grad
+    previous = _grad_mode.enabled
+    change = int(previous) - int(enabled)  # +1 entering no_grad, -1 leaving it
+    with _switch_lock:
+        _grad_mode.enabled, _threads_without_grad = enabled, _threads_without_grad + change
     try:
         yield
     finally:
-        _switch_grad(previous)
+        with _switch_lock:
+            _grad_mode.enabled, _threads_without_grad = previous, _threads_without_grad - change
 
 
 def no_grad() -> AbstractContextManager[None]:
@@ -75,23 +65,18 @@ def is_grad_enabled() -> bool:
 
 
 class Value:
-    """A scalar in the computational graph.
-
-    ``data`` is the number, ``grad`` d(root)/d(this) after ``backward()``,
-    ``op`` the name of the op that made it ("" for a leaf), ``parents`` its
-    inputs in order, ``label`` a name for drawings and traces.
-    """
+    """A scalar in the graph: ``data``, ``grad`` (after ``backward()``), ``label``."""
 
     # Inputs are kept in two slots rather than a tuple: one object per node
     # instead of two, which saves memory and garbage-collector work. A unary
     # node has _in2 None; a node of three or more inputs keeps them all as a
     # tuple in _in1. A leaf has neither.
-    __slots__ = ("_in1", "_in2", "_op", "data", "grad", "label")
+    __slots__ = ("_in1", "_in2", "_made_by", "data", "grad", "label")
 
     data: float
     grad: Any  # a float, or a Value after backward(create_graph=True)
     label: str
-    _op: OpLike | None
+    _made_by: OpLike | None
     _in1: Value | tuple[Value, ...] | None
     _in2: Value | None
 
@@ -103,13 +88,18 @@ class Value:
         self.data = data
         self.grad = 0.0
         self.label = label
-        self._op = None
+        self._made_by = None
         self._in1 = self._in2 = None
+
+    @property
+    def declaration(self) -> OpLike | None:
+        """The op that produced this value (its name, forward, rule, formula), or None."""
+        return self._made_by
 
     @property
     def op(self) -> str:
         """The name of the op that produced this value, or "" for a leaf."""
-        return "" if self._op is None else self._op.name
+        return "" if self._made_by is None else self._made_by.name
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -121,12 +111,20 @@ class Value:
             return ()
         return first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
 
-    def backward(self, *, create_graph: bool = False) -> None:
-        """Fill ``.grad`` of every node reachable from here with d(self)/d(node).
+    # micrograd's names, for code written against micrograd (no memory per node).
+    @property
+    def _prev(self) -> set[Value]:  # micrograd's name: the parents, as a set
+        return set(self.parents)
 
-        Leaves accumulate across calls; intermediate nodes are recomputed.
-        With ``create_graph=True`` the gradients are Values in a new graph, so
-        they can be differentiated again.
+    @property
+    def _op(self) -> str:  # micrograd's name: the op's operator symbol, else its name
+        made_by = self._made_by
+        return "" if made_by is None else getattr(made_by, "operator", None) or made_by.name
+
+    def backward(self, *, create_graph: bool = False) -> None:
+        """Fill ``.grad`` of every node feeding this one with d(self)/d(node).
+
+        Leaves accumulate; with ``create_graph=True`` the grads are Values.
         """
         _backward(self, create_graph=create_graph)
 
@@ -134,63 +132,21 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
-    # Comparisons look at .data and record no graph. While a trace records
-    # them, each one is noted, so a compiled step can tell when a branch
-    # taken during the trace would now go the other way.
-    def __lt__(self, other: Value | float) -> bool:
-        return _compare(self, "<", other)
-
-    def __le__(self, other: Value | float) -> bool:
-        return _compare(self, "<=", other)
-
-    def __gt__(self, other: Value | float) -> bool:
-        return _compare(self, ">", other)
-
-    def __ge__(self, other: Value | float) -> bool:
-        return _compare(self, ">=", other)
-
-
-Comparison = tuple[Value, str, "Value | float", bool]  # left, operator, right, result
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-
-
-def _compare(left: Value, symbol: str, right: Value | float) -> bool:
-    other = right.data if isinstance(right, Value) else right
-    if not isinstance(other, Real):
-        raise TypeError(f"'{symbol}' is not supported between Value and {type(right).__name__}")
-    result = bool(_COMPARE[symbol](left.data, other))
-    if _grad_mode.comparisons is not None:
-        _grad_mode.comparisons.append((left, symbol, right, result))
-    return result
-
-
-@contextmanager
-def recording_comparisons() -> Iterator[list[Comparison]]:
-    """Collect every Value comparison made in this thread inside the block."""
-    previous, _grad_mode.comparisons = _grad_mode.comparisons, []
-    try:
-        yield _grad_mode.comparisons
-    finally:
-        _grad_mode.comparisons = previous
-
 
 def make_node(
     data: float, op: OpLike, first: Value | tuple[Value, ...], second: Value | None = None
 ) -> Value:
-    """A new Value computed by ``op`` (a leaf under no_grad).
-
-    Its inputs are ``first`` (and ``second`` for a binary op), or, for an op
-    of three or more inputs, all of them as a tuple in ``first``.
-    """
+    """A new Value computed by ``op`` from ``first`` (and ``second``), or from the
+    tuple ``first`` for three or more inputs; a leaf under no_grad."""
     node = _new_value(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node._op = op
+    node._made_by = op
     node._in1 = first
     node._in2 = second
     if _threads_without_grad and not _grad_mode.enabled:  # this thread is in no_grad
-        node._op = None
+        node._made_by = None
         node._in1 = node._in2 = None
     return node
 
@@ -210,16 +166,9 @@ def _as_float(data: object) -> float:
 
 
 def value_of(x: Value | float) -> float:
-    """The number inside ``x``: ``x.data`` for a Value, ``x`` itself for a number.
+    """``x.data`` for a Value, ``x`` for a number: for deciding, never computing, a partial.
 
-    For decisions inside a rule (which side of a kink), never for computing a
-    partial: a partial computed from plain numbers has no second derivative.
-    Value deliberately has no ``__float__``, so ``math.exp(value)`` in a rule
-    fails loudly under ``create_graph=True`` instead of giving a wrong number.
+    Value has no ``__float__`` on purpose: ``math.exp(value)`` in a rule fails
+    loudly under ``create_graph=True`` instead of giving a wrong number.
     """
     return x.data if isinstance(x, Value) else x
-
-
-def as_values(items: Sequence[object]) -> tuple[Value, ...]:
-    """Each item as a Value: Values unchanged, numbers as constant leaves."""
-    return tuple(x if isinstance(x, Value) else Value(x) for x in items)  # type: ignore[arg-type]  # Value() checks the type

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from opgrad import Value, ops
+from opgrad import ops
+from opgrad._typed import Value
 
 
 def mean(values: Sequence[Value]) -> Value:

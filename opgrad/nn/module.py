@@ -7,7 +7,9 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from opgrad import Value, default_registry, ops
+from opgrad import ops
+from opgrad._typed import Value
+from opgrad.assembly import default_registry
 
 
 class Module:

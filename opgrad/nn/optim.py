@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from opgrad import Value
+from opgrad._typed import Value
 
 Schedule = Callable[[int], float]  # step index (0-based) -> learning rate
 

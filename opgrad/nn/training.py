@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opgrad import CompiledStep, StructureChanged, Value, compile, gc_paused
+from opgrad._typed import Value
+from opgrad.compiler import CompiledStep, StructureChanged, compile
+from opgrad.memory import gc_paused
 from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from opgrad.nn.module import MLP

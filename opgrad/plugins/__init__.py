@@ -1,32 +1,29 @@
-"""The plugin layer: hook specs, the op registry, plugin loading, op binding."""
+"""The plugin layer: hook specs, the typed op declaration, the registry, loading, binding."""
 
 from opgrad.core import value_of
-from opgrad.plugins.binding import Binder
-from opgrad.plugins.hookspecs import hookimpl, hookspec
+from opgrad.plugins.binding import Binder, make_apply, make_function
+from opgrad.plugins.declaration import OPTION_NAMES, Op, OpOptions, declare_op, op_of
+from opgrad.plugins.errors import OpTypeError, PluginLoadWarning, RegistrationError, UnknownOpError
+from opgrad.plugins.hookspecs import RegisterOp, hookimpl, hookspec
 from opgrad.plugins.manager import (
     AUTOLOAD_ENV,
     ENTRY_POINT_GROUP,
-    PluginLoadWarning,
     autoload_disabled,
     create_plugin_manager,
     load_entry_points,
 )
-from opgrad.plugins.registry import (
-    Op,
-    OpTypeError,
-    RegistrationError,
-    Registry,
-    UnknownOpError,
-    declare_op,
-)
+from opgrad.plugins.registry import Registry
 
 __all__ = [
     "AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
+    "OPTION_NAMES",
     "Binder",
     "Op",
+    "OpOptions",
     "OpTypeError",
     "PluginLoadWarning",
+    "RegisterOp",
     "RegistrationError",
     "Registry",
     "UnknownOpError",
@@ -36,5 +33,8 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_entry_points",
+    "make_apply",
+    "make_function",
+    "op_of",
     "value_of",
 ]

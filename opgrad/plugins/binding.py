@@ -10,13 +10,13 @@ from collections.abc import Callable, MutableMapping
 from numbers import Real
 from typing import Any
 
-from opgrad.core import Value, as_values, make_node
-from opgrad.plugins.registry import Op
+from opgrad.core import Value, make_node
+from opgrad.plugins.declaration import Op
 
 Apply = Callable[..., Value]
 
 # operator -> (method, reflected method) per arity
-_BINARY_DUNDERS = {
+BINARY_DUNDERS = {
     "+": ("__add__", "__radd__"),
     "-": ("__sub__", "__rsub__"),
     "*": ("__mul__", "__rmul__"),
@@ -25,7 +25,7 @@ _BINARY_DUNDERS = {
     "%": ("__mod__", "__rmod__"),
     "**": ("__pow__", "__rpow__"),
 }
-_UNARY_DUNDERS = {"-": "__neg__", "+": "__pos__", "abs": "__abs__"}
+UNARY_DUNDERS = {"-": "__neg__", "+": "__pos__", "abs": "__abs__"}
 
 
 def forward_error(op: Op, inputs: tuple[Any, ...], exc: BaseException) -> ValueError:
@@ -38,9 +38,12 @@ def checked_result(op: Op, out: object, inputs: tuple[Any, ...]) -> float:
     """A forward result as float, or a clear error naming the op."""
     if isinstance(out, complex):
         raise forward_error(op, inputs, ValueError("the result is complex"))
-    if isinstance(out, Real):
+    if not isinstance(out, Real):
+        raise TypeError(f"op {op.name!r}: forward returned {type(out).__name__}, expected a float")
+    try:
         return float(out)
-    raise TypeError(f"op {op.name!r}: forward returned {type(out).__name__}, expected a float")
+    except OverflowError as exc:  # a huge int: no float can hold it
+        raise forward_error(op, inputs, exc) from None
 
 
 def make_apply(op: Op) -> Apply:
@@ -86,7 +89,10 @@ def make_apply(op: Op) -> Apply:
 def call_forward(op: Op, inputs: tuple[Any, ...]) -> float:
     """The op's forward on plain numbers, with the op's errors."""
     _check_operands(op, inputs)
-    floats = tuple(float(x) for x in inputs)
+    try:
+        floats = tuple(float(x) for x in inputs)
+    except OverflowError as exc:  # a huge int argument
+        raise forward_error(op, inputs, exc) from None
     try:
         out = op.forward(*floats)
     except (ValueError, ArithmeticError) as exc:
@@ -100,6 +106,15 @@ def _check_operands(op: Op, args: tuple[Any, ...]) -> None:
             raise TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
 
 
+def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
+    """Each argument as a Value (numbers become constant leaves), or the op's TypeError."""
+    _check_operands(op, args)
+    try:
+        return tuple(x if isinstance(x, Value) else Value(x) for x in args)
+    except ValueError as exc:  # a number too large for a float
+        raise forward_error(op, args, exc) from None
+
+
 def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
     """``opgrad.ops.<name>``: floats in, float out; any Value in, Value out."""
 
@@ -107,8 +122,7 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
         if len(args) != op.arity:
             raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
         if any(isinstance(a, Value) for a in args):
-            _check_operands(op, args)
-            return apply(*as_values(args))
+            return apply(*as_values(op, args))
         return call_forward(op, args)
 
     function.__name__ = function.__qualname__ = op.name
@@ -116,13 +130,24 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
     return function
 
 
-def make_method(op: Op, function: Callable[..., Any]) -> Callable[..., Any]:
-    """``Value.<name>(self, *others)``: the op with ``self`` as first input."""
+def make_method(op: Op, apply: Apply, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``Value.<name>(self, *others)``: the op with ``self`` as first input, called directly."""
+    if op.arity == 1:
+        method = apply  # self is the Value: nothing to convert or check
+    elif op.arity == 2:
 
-    def method(self: Value, *others: Any) -> Any:
-        return function(self, *others)
+        def method(self: Value, other: Any) -> Any:
+            result = apply(self, other)
+            if result is NotImplemented:
+                _check_operands(op, (other,))
+            return result
 
-    method.__name__ = method.__qualname__ = op.name
+    else:
+
+        def method(self: Value, *others: Any) -> Any:
+            return function(self, *others)
+
+    method.__name__ = method.__qualname__ = op.name  # closures of this op alone
     method.__doc__ = function.__doc__
     return method
 
@@ -132,8 +157,8 @@ def make_operator_methods(op: Op, apply: Apply) -> dict[str, Callable[..., Any]]
     if op.operator is None:
         return {}
     if op.arity == 1:
-        return {_UNARY_DUNDERS[op.operator]: apply}
-    name, reflected_name = _BINARY_DUNDERS[op.operator]
+        return {UNARY_DUNDERS[op.operator]: apply}
+    name, reflected_name = BINARY_DUNDERS[op.operator]
 
     def reflected(self: Value, other: Any) -> Any:  # other <op> self
         if not isinstance(other, Real):
@@ -155,7 +180,8 @@ class Binder:
         self.unbind(op.name)
         apply = make_apply(op)
         function = make_function(op, apply)
-        attributes = {op.name: make_method(op, function), **make_operator_methods(op, apply)}
+        attributes = {op.name: make_method(op, apply, function),
+                      **make_operator_methods(op, apply)}
         for attribute, method in attributes.items():
             setattr(Value, attribute, method)
         self._installed[op.name] = list(attributes)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pluggy
+from typing_extensions import Unpack
+
+from opgrad.plugins.declaration import OpOptions
 
 PROJECT_NAME = "opgrad"
 
@@ -15,16 +19,17 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 class RegisterOp(Protocol):
     """The ``register`` callable handed to :func:`register_ops`."""
 
-    def __call__(self, forward: Any, /, **declaration: Any) -> Any: ...
+    def __call__(self, forward: Callable[..., Any], /,
+                 **options: Unpack[OpOptions]) -> Callable[..., Any]: ...
 
 
 @hookspec
 def register_ops(register: RegisterOp) -> None:
-    """Declare this plugin's ops by calling ``register`` once per op.
+    """Declare this plugin's ops by calling ``register(forward, **options)`` once per op.
 
-    ``register(forward, name=..., local_grads=..., formula=..., operator=...,
-    domain=..., kinks=..., torch=...)`` takes the same keywords as
-    :func:`opgrad.op`. Plugins are called one at a time, built-ins first and
-    then entry points of group ``opgrad``; if any registration of a plugin
-    fails, none of its ops are kept and the failure is reported by name.
+    ``options`` are the keywords of :class:`opgrad.plugins.OpOptions`, the
+    same as :func:`opgrad.op` takes. pluggy calls plugins one at a time,
+    built-ins first and then entry points of group ``opgrad``; if any
+    registration of a plugin fails, none of its ops are kept and the failure
+    is reported by the plugin's name.
     """

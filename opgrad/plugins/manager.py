@@ -10,14 +10,12 @@ from importlib.metadata import EntryPoint, entry_points
 import pluggy
 
 from opgrad.plugins import hookspecs
-from opgrad.plugins.registry import Op, Registry
+from opgrad.plugins.declaration import Op
+from opgrad.plugins.errors import PluginLoadWarning
+from opgrad.plugins.registry import Registry
 
 ENTRY_POINT_GROUP = "opgrad"
 AUTOLOAD_ENV = "OPGRAD_DISABLE_PLUGIN_AUTOLOAD"
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to import or to register its ops; the others still load."""
 
 
 def create_plugin_manager() -> pluggy.PluginManager:
@@ -35,21 +33,24 @@ def autoload_disabled() -> bool:
 def load_entry_points(registry: Registry, group: str = ENTRY_POINT_GROUP) -> list[Op]:
     """Load every entry point of ``group`` into ``registry``, one at a time.
 
-    A plugin that fails to import or to register is reported with a
-    :class:`PluginLoadWarning` naming it and the reason; the others still load.
+    A plugin that fails to import or to register (even by calling
+    ``sys.exit``) is reported with a :class:`PluginLoadWarning` naming it and
+    the reason; the others still load.
     """
     loaded: list[Op] = []
     for entry_point in _unique(entry_points(group=group)):
         try:
             plugin = entry_point.load()
             loaded += registry.add_plugin(plugin, name=entry_point.name)
-        except Exception as exc:  # any failure of third-party code is reported, not raised
-            warnings.warn(
-                f"opgrad plugin {entry_point.name!r} ({entry_point.value}) was not loaded: {exc}",
-                PluginLoadWarning,
-                stacklevel=2,
-            )
+        except (Exception, SystemExit) as exc:  # third-party code: reported, never raised
+            reason = f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else exc
+            _warn(f"opgrad plugin {entry_point.name!r} ({entry_point.value}) was not loaded: "
+                  f"{reason}")
     return loaded
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, PluginLoadWarning, stacklevel=3)
 
 
 def _unique(found: Iterable[EntryPoint]) -> list[EntryPoint]:

@@ -12,8 +12,6 @@ import ast
 import string
 from collections.abc import Callable
 
-from opgrad.plugins.hookspecs import PROJECT_NAME
-
 ALLOWED_NAMES = frozenset({"math"})
 
 
@@ -63,4 +61,4 @@ def _check_one(text: object, arity: int, allow_out: bool, what: str,
     stray = names - ALLOWED_NAMES - {f"x{i}" for i in range(arity)} - {"out"}
     if stray:
         raise fail(f"{what} {text!r} uses name(s) {sorted(stray)}; only the fields and "
-                   f"{', '.join(sorted(ALLOWED_NAMES))} are available ({PROJECT_NAME})")
+                   f"{', '.join(sorted(ALLOWED_NAMES))} are available")

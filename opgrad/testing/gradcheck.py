@@ -6,9 +6,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opgrad.assembly import default_registry
-from opgrad.core import BackwardError, Value, grad, jvp, no_grad, topological_order, value_of
-from opgrad.plugins import Op
+from opgrad.core import BackwardError, Value, no_grad, topological_order, value_of
+from opgrad.derivatives import grad, jvp
+from opgrad.plugins import Op, op_of
 from opgrad.testing.numeric import numerical_gradient
 
 
@@ -141,18 +141,17 @@ def suspect_ops(
     f: Callable[..., Value], point: list[float], atol: float, rtol: float, eps: float
 ) -> list[str]:
     """Ops in ``f``'s graph whose rule disagrees with finite differences of their forward."""
-    registry = default_registry()
-    suspects: dict[str, str] = {}
+    suspects: dict[Op, str] = {}
     for node in topological_order(_checked_output(f(*[Value(v) for v in point]))):
-        if not node.op or node.op in suspects or node.op not in registry:
+        op = op_of(node)
+        if op is None or op in suspects:
             continue
-        op = registry[node.op]
         inputs = [p.data for p in node.parents]
         if any(abs(x - kink) < 10 * eps for x in inputs for kink in op.kinks):
             continue
         problem = _rule_disagreement(op, inputs, node.data, atol, rtol, eps)
         if problem:
-            suspects[op.name] = f"suspect op {op.name!r} (plugin {op.plugin!r}): {problem}"
+            suspects[op] = f"suspect op {op.name!r} (plugin {op.plugin!r}): {problem}"
     return list(suspects.values())
 
 

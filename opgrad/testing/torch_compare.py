@@ -10,7 +10,8 @@ from typing import Any
 from opgrad import ops
 from opgrad._optional import require
 from opgrad.assembly import default_registry
-from opgrad.core import Value, grad
+from opgrad.core import Value
+from opgrad.derivatives import grad
 from opgrad.testing.opcheck import sample_points
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opgrad.assembly import default_registry
-from opgrad.core import Value, topological_order
+from opgrad.core import Value, partials_of, topological_order
+from opgrad.plugins import op_of
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,22 @@ class Trace:
 
 
 def backward_steps(root: Value) -> Trace:
-    """The chain rule applied by hand from ``root``: every edge, in backward order."""
+    """The chain rule applied by hand from ``root``: every edge, in backward order.
+
+    Each node's partials come from the op it carries (through the core's
+    checked ``partials_of``), so a graph explains itself whichever registry
+    is active now.
+    """
     order = topological_order(root)
     named = names(order)
-    registry = default_registry()
     grads: dict[Value, float] = {node: 0.0 for node in order}
     grads[root] = 1.0
     steps = []
     for node in reversed(order):
-        if not node.op:
+        op = op_of(node)
+        if op is None:
             continue
-        op = registry[node.op]
-        partials = op.local_grads(*[p.data for p in node.parents], node.data)
+        partials = partials_of(op, node, create_graph=False)
         for parent, local in zip(node.parents, partials, strict=True):
             product = local * grads[node]
             grads[parent] += product

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from opgrad.core import Value, grad
+from opgrad.core import Value
+from opgrad.derivatives import grad
 from opgrad.testing.numeric import numerical_derivative
 from opgrad.viz.boundary import pyplot
 

@@ -74,7 +74,8 @@ def test_operator_claimed_twice_names_both_ops(registry: Registry) -> None:
         ({"name": "_hidden"}, RegistrationError, "must not start with '_'"),
         ({"name": "backward"}, RegistrationError, "clashes with the existing Value attribute"),
         ({"name": "data"}, RegistrationError, "clashes with the existing Value attribute"),
-        ({"name": "arithmetic"}, RegistrationError, "reserved"),
+        ({"local_grad": softsign_rule}, RegistrationError,
+         "unknown keyword 'local_grad'; did you mean 'local_grads'"),
         ({"local_grads": None}, OpTypeError, "local_grads must be a callable"),
         ({"local_grads": lambda x: (1.0,)}, RegistrationError,
          r"local_grads takes 1 argument\(s\) but must take 2"),
@@ -83,6 +84,7 @@ def test_operator_claimed_twice_names_both_ops(registry: Registry) -> None:
         ({"operator": "**"}, RegistrationError, "operator '\\*\\*' does not fit arity 1"),
         ({"domain": (1.0, 0.0)}, RegistrationError, "lo < hi"),
         ({"torch": 3}, OpTypeError, "torch must be"),
+        ({"jax": 3}, OpTypeError, "jax must be"),
     ],
 )
 def test_bad_declarations_are_refused_naming_plugin_and_op(

@@ -36,3 +36,16 @@ def test_fixtures_isolate_ops_and_report_failures(pytester: pytest.Pytester) -> 
         "*FAIL triple: 8 points*",
         "*reverse d/dx0 analytic 2 vs numeric 3*",
     ])
+
+
+def test_pytest_start_does_not_import_opgrad(pytester: pytest.Pytester) -> None:
+    # The plugin is loaded by every pytest run where opgrad is installed; it
+    # must not import opgrad (and so every installed op plugin) at start.
+    pytester.makepyfile(test_plain='''
+import sys
+
+def test_opgrad_not_imported():
+    assert "opgrad" not in sys.modules
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

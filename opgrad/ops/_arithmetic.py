@@ -12,8 +12,7 @@ import operator
 from typing import Any
 
 from opgrad import ops
-from opgrad.plugins import hookimpl, value_of
-from opgrad.plugins.hookspecs import RegisterOp
+from opgrad.plugins import RegisterOp, hookimpl, value_of
 
 
 @hookimpl

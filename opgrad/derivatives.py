@@ -1,12 +1,25 @@
-"""Forward mode: directional derivatives from the same local-gradient rules."""
+"""Derivatives on demand: ``grad`` (reverse mode) and ``jvp`` (forward mode)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opgrad.core.graph import partials_of, topological_order
-from opgrad.core.value import Value, value_of
+from opgrad.core import Value, fresh_pass, partials_of, topological_order, value_of
+
+
+def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
+    """d(root)/d(x) for each x in ``inputs``, leaving every ``.grad`` as it was.
+
+    An input that does not feed ``root`` gets 0.0. With ``create_graph=True``
+    the results are Values, so they can be differentiated again.
+    """
+    order = topological_order(root)
+    saved = fresh_pass(root, order, create_graph)
+    found = {node: node.grad for node in order}
+    for node, old in zip(order, saved, strict=True):
+        node.grad = old
+    return [found.get(x, 0.0) for x in inputs]
 
 
 def jvp(
@@ -25,9 +38,10 @@ def jvp(
         raise TypeError(f"jvp: f must return a Value, got {type(out).__name__}")
     tangent: dict[Value, Any] = {x: float(t) for x, t in zip(xs, tangents, strict=True)}
     for node in topological_order(out):
-        if node._op is None or not any(p in tangent for p in node.parents):
+        op = node.declaration
+        if op is None or not any(p in tangent for p in node.parents):
             continue  # constants carry no tangent, so their (maybe nan) partials never count
-        partials = partials_of(node._op, node, create_graph=False)
+        partials = partials_of(op, node, create_graph=False)
         tangent[node] = sum(
             partial * tangent[parent]
             for parent, partial in zip(node.parents, partials, strict=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 
-from opgrad.plugins import hookimpl, value_of
-from opgrad.plugins.hookspecs import RegisterOp
+from opgrad.plugins import RegisterOp, hookimpl, value_of
 
 
 def _sigmoid(x: float) -> float:

@@ -1,0 +1,226 @@
+"""One op declaration: the typed keywords an author writes, validated into an :class:`Op`.
+
+:class:`OpOptions` is the single list of declaration keywords: ``opgrad.op``,
+``opgrad.register`` and the ``register`` callback of the ``register_ops`` hook
+all take exactly these, so a type checker catches a misspelled keyword and
+:func:`declare_op` rejects it at run time, suggesting the closest one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import keyword
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Required
+
+from typing_extensions import TypedDict
+
+from opgrad.core import Value
+from opgrad.plugins.errors import OpTypeError, RegistrationError
+from opgrad.plugins.templates import check_templates
+
+# Operators an op may bind to, by arity; reflected forms (__radd__ ...) follow.
+OPERATORS: Mapping[int, frozenset[str]] = {
+    1: frozenset({"-", "+", "abs"}),
+    2: frozenset({"+", "-", "*", "/", "//", "%", "**"}),
+}
+Interval = tuple[float, float]
+# Value's own attributes, read before any op is bound to it.
+CORE_ATTRIBUTES = frozenset(dir(Value))
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One registered op: its forward, its local-gradient rule and how to teach it.
+
+    ``domain`` holds one open interval (lo, hi) per input, used to sample
+    points when checking; ``kinks`` are inputs where the op is not smooth.
+    ``torch`` and ``jax`` name the array function (or give a callable) that
+    computes the same forward on tensors: for comparisons and the bridge.
+    ``template`` and ``grad_templates`` are optional inline code for
+    ``opgrad.compile`` (see :mod:`opgrad.plugins.templates`).
+    """
+
+    name: str
+    forward: Callable[..., float]
+    local_grads: Callable[..., Any]
+    formula: str
+    arity: int
+    plugin: str
+    operator: str | None = None
+    domain: tuple[Interval, ...] = ()
+    kinks: tuple[float, ...] = ()
+    torch: str | Callable[..., Any] | None = None
+    jax: str | Callable[..., Any] | None = None
+    template: str | None = None  # the forward as inline code, for opgrad.compile
+    grad_templates: tuple[str, ...] | None = None  # the partials as inline code
+    doc: str = field(default="", compare=False)
+
+
+class OpOptions(TypedDict, total=False):
+    """The keywords of an op declaration (see docs/plugins.md for each one)."""
+
+    name: str
+    local_grads: Required[Callable[..., Any]]
+    formula: Required[str]
+    operator: str | None
+    domain: Interval | tuple[Interval, ...] | None
+    kinks: tuple[float, ...] | list[float]
+    torch: str | Callable[..., Any] | None
+    jax: str | Callable[..., Any] | None
+    arity: int | None
+    template: str | None
+    grad_templates: tuple[str, ...] | None
+
+
+OPTION_NAMES = frozenset(OpOptions.__annotations__)
+
+
+def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> Op:
+    """Validate one declaration and return its :class:`Op` (nothing is registered)."""
+    name = options.get("name")
+    op_name = name if name is not None else getattr(forward, "__name__", None)
+
+    def fail(problem: str, kind: type[RegistrationError] = RegistrationError) -> RegistrationError:
+        return kind(f"plugin {plugin!r}, op {op_name!r}: {problem}")
+
+    _check_keywords(options, fail)
+    local_grads, formula = options.get("local_grads"), options.get("formula")
+    if not callable(forward):
+        raise fail(f"forward must be callable, got {type(forward).__name__}", OpTypeError)
+    _check_name(op_name, fail)
+    if not callable(local_grads):
+        raise fail("local_grads must be a callable returning one partial per input", OpTypeError)
+    if not isinstance(formula, str) or not formula.strip():
+        example = "e.g. 'd/dx tanh(x) = 1 - tanh(x)^2'"
+        raise fail(f"formula must be a non-empty str, {example}", OpTypeError)
+    op_arity = _arity(forward, options.get("arity"), fail)
+    _check_rule_arity(local_grads, op_arity, fail)
+    operator = options.get("operator")
+    if operator is not None and operator not in OPERATORS.get(op_arity, ()):
+        allowed = " ".join(sorted(OPERATORS.get(op_arity, ()))) or "none"
+        raise fail(f"operator {operator!r} does not fit arity {op_arity} (allowed: {allowed})")
+    template, grad_templates = check_templates(
+        options.get("template"), options.get("grad_templates"), op_arity, fail)
+    return Op(
+        name=str(op_name),
+        forward=forward,
+        local_grads=local_grads,
+        formula=formula.strip(),
+        arity=op_arity,
+        plugin=plugin,
+        operator=operator,
+        domain=_domain(options.get("domain"), op_arity, fail),
+        kinks=_kinks(options.get("kinks", ()), fail),
+        torch=_array_equivalent("torch", options.get("torch"), fail),
+        jax=_array_equivalent("jax", options.get("jax"), fail),
+        template=template,
+        grad_templates=grad_templates,
+        doc=inspect.getdoc(forward) or "",
+    )
+
+
+def _check_name(name: object, fail: Callable[[str], RegistrationError]) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise fail("name must be a Python identifier")
+    if name.startswith("_"):
+        raise fail("name must not start with '_' (it becomes a public Value method)")
+    if name in CORE_ATTRIBUTES:
+        raise fail(f"name clashes with the existing Value attribute {name!r}; pick another name")
+
+
+def _arity(
+    forward: Callable[..., Any], declared: int | None, fail: Callable[[str], RegistrationError]
+) -> int:
+    counted = _positional_count(forward)
+    if counted is None and declared is None:
+        raise fail("cannot read forward's signature; pass arity=N")
+    if declared is not None and counted is not None and declared != counted:
+        raise fail(f"arity={declared} but forward takes {counted} argument(s)")
+    op_arity = declared if declared is not None else counted
+    if not isinstance(op_arity, int) or op_arity < 1:
+        raise fail(f"forward must take at least one input, got arity {op_arity}")
+    return op_arity
+
+
+def _positional_count(func: Callable[..., Any]) -> int | None:
+    """Required positional parameters of ``func``; None if variadic or unreadable."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
+    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
+
+
+def _check_rule_arity(
+    rule: Callable[..., Any], op_arity: int, fail: Callable[[str], RegistrationError]
+) -> None:
+    counted = _positional_count(rule)
+    if counted is not None and counted != op_arity + 1:
+        raise fail(
+            f"local_grads takes {counted} argument(s) but must take {op_arity + 1}: "
+            f"the {op_arity} input(s), then out (the forward result)"
+        )
+
+
+def _domain(
+    domain: Interval | tuple[Interval, ...] | None,
+    op_arity: int,
+    fail: Callable[[str], RegistrationError],
+) -> tuple[Interval, ...]:
+    if domain is None:
+        return ((-math.inf, math.inf),) * op_arity
+    try:
+        if len(domain) == 2 and all(isinstance(b, (int, float)) for b in domain):
+            intervals = ((float(domain[0]), float(domain[1])),) * op_arity  # type: ignore[arg-type]  # checked above
+        else:
+            intervals = tuple((float(lo), float(hi)) for lo, hi in domain)  # type: ignore[misc]  # malformed input raises below
+    except (TypeError, ValueError) as exc:
+        raise fail(f"domain must be (lo, hi) or one (lo, hi) per input: {exc}") from exc
+    if len(intervals) != op_arity or any(not lo < hi for lo, hi in intervals):
+        raise fail(f"domain must give {op_arity} interval(s) (lo, hi) with lo < hi, got {domain!r}")
+    return intervals
+
+
+def _kinks(
+    kinks: tuple[float, ...] | list[float], fail: Callable[[str], RegistrationError]
+) -> tuple[float, ...]:
+    try:
+        return tuple(float(k) for k in kinks)
+    except (TypeError, ValueError) as exc:
+        raise fail(f"kinks must be numbers: {exc}") from exc
+
+
+def _array_equivalent(
+    keyword: str, given: object, fail: Callable[..., RegistrationError]
+) -> str | Callable[..., Any] | None:
+    if given is None or isinstance(given, str) or callable(given):
+        return given
+    raise fail(f"{keyword} must be the dotted name of a {keyword} function or a callable, "
+               f"got {type(given).__name__}", OpTypeError)
+
+
+def _check_keywords(options: Mapping[str, object],
+                    fail: Callable[[str], RegistrationError]) -> None:
+    for keyword_name in options:
+        if keyword_name not in OPTION_NAMES:
+            close = difflib.get_close_matches(keyword_name, OPTION_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(OPTION_NAMES))
+            raise fail(f"unknown keyword {keyword_name!r}{hint} (an op declaration takes: {known})")
+
+
+
+
+def op_of(node: Value) -> Op | None:
+    """The op that made ``node`` (None for a leaf), as the plugin layer's :class:`Op`."""
+    made_by = node.declaration
+    if made_by is None or isinstance(made_by, Op):
+        return made_by
+    raise TypeError(f"{node!r} was made by {made_by!r}, which is not a registered opgrad op")
