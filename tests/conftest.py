@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
 
 import opgrad
 from opgrad.plugins import Registry
 
 pytest_plugins = ["pytester"]  # for testing opgrad's own pytest plugin
+
+# CI runs hypothesis derandomized, so a red CI run is reproducible as it is.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
@@ -66,3 +72,9 @@ def graphviz_dot() -> str:
 def graphviz() -> ModuleType:
     """The graphviz Python package (the viz extra)."""
     return optional("graphviz", "pip install 'opgrad[viz]'")
+
+
+@pytest.fixture(scope="session")
+def mypy_api() -> ModuleType:
+    """mypy's API (the dev extra; CI installs it)."""
+    return optional("mypy.api", "pip install mypy")

@@ -1,23 +1,52 @@
 """Run every fenced Python block of one Markdown file, in order, in this process.
 
-    python tests/doc_runner.py FILE.md
+    python tests/doc_runner.py FILE.md [--each-block-alone]
+
+A block that needs an optional package or program (torch, jax, matplotlib,
+Graphviz) runs where it is installed and is skipped, with a line saying so,
+where it is not, unless ``OPGRAD_REQUIRE_OPTIONAL=1`` (as in CI) makes that a
+failure. Every other block always runs.
 
 Blocks with ``>>>`` prompts are doctests whose shown output must match; other
 Python blocks are executed. All blocks of the file share one namespace and a
-fresh registry of the built-in ops. Exits 1 and prints the report on failure.
-It is run in a new interpreter per file, so a block cannot lean on a module
-that something else happened to import.
+fresh registry of the built-in ops; with ``--each-block-alone`` every block
+gets its own namespace and registry, as if pasted into a fresh interpreter.
+Exits 1 and prints the report on failure. It is run in a new interpreter
+per file, so a block cannot lean on a module something else imported.
 """
 
 from __future__ import annotations
 
 import doctest
+import importlib.util
+import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+# A block matching the pattern needs these modules (or, for "dot", Graphviz's program).
+NEEDS = {
+    r"import torch|from torch|to_torch|compare_with_torch": ("torch",),
+    r"import jax|from jax|to_jax": ("jax",),
+    r"plot_function|plot_decision_boundary|matplotlib": ("matplotlib",),
+    r"draw_dot": ("graphviz", "dot"),
+}
+
+
+def missing(code: str) -> list[str]:
+    """What this block needs that is not installed here."""
+    needed = {need for pattern, needs in NEEDS.items() if re.search(pattern, code)
+              for need in needs}
+    return sorted(need for need in needed if not installed(need))
+
+
+def installed(need: str) -> bool:
+    if need == "dot":
+        return shutil.which("dot") is not None
+    return importlib.util.find_spec(need) is not None
 
 
 def python_blocks(path: Path) -> list[tuple[int, str]]:
@@ -26,24 +55,39 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
     return [(text[: m.start()].count("\n") + 2, m.group(1)) for m in FENCE.finditer(text)]
 
 
-def run(path: Path) -> int:
+def run(path: Path, each_block_alone: bool = False) -> int:
     """Run the file's blocks; return the number of failures."""
     import opgrad  # imported here, as a reader's session would
 
-    namespace: dict[str, object] = {"__name__": "__docs__"}
+    blocks = python_blocks(path)
+    groups = [[block] for block in blocks] if each_block_alone else [blocks]
+    failures = 0
+    for group in groups:
+        with opgrad.use_registry(opgrad.build_registry(autoload=False)):  # built-ins only
+            failures += run_blocks(path, group, {"__name__": "__docs__"})
+    return failures
+
+
+def run_blocks(path: Path, blocks: list[tuple[int, str]], namespace: dict[str, object]) -> int:
+    """Run ``blocks`` in order in ``namespace``; return the number of failed examples."""
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=FLAGS)
     failures = 0
-    with opgrad.use_registry(opgrad.build_registry(autoload=False)):  # built-ins only
-        for line, code in python_blocks(path):
-            where = f"{path.name}, block at line {line}"
-            if ">>>" in code:
-                test = parser.get_doctest(code, namespace, where, str(path), line)
-                failures += runner.run(test, clear_globs=False).failed
-                namespace.update(test.globs)  # DocTest ran on a copy: keep what it defined
-            else:
-                exec(compile(code, where, "exec"), namespace)  # the docs' own example code
+    for line, code in blocks:
+        where = f"{path.name}, block at line {line}"
+        absent = missing(code)
+        if absent:
+            print(f"{where}: needs {', '.join(absent)}, not installed", file=sys.stderr)
+            if os.environ.get("OPGRAD_REQUIRE_OPTIONAL") == "1":
+                failures += 1
+            continue
+        if ">>>" in code:
+            test = parser.get_doctest(code, namespace, where, str(path), line)
+            failures += runner.run(test, clear_globs=False).failed
+            namespace.update(test.globs)  # DocTest ran on a copy: keep what it defined
+        else:
+            exec(compile(code, where, "exec"), namespace)  # the docs' own example code
     return failures
 
 
 if __name__ == "__main__":
-    sys.exit(1 if run(Path(sys.argv[1])) else 0)
+    sys.exit(1 if run(Path(sys.argv[1]), "--each-block-alone" in sys.argv[2:]) else 0)

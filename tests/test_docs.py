@@ -10,27 +10,37 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
-from tests.doc_runner import python_blocks
+from tests.doc_runner import NEEDS, missing, python_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+ALONE = {"README.md"}  # a reader pastes README blocks one at a time into a fresh interpreter
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_python_block_runs(path: Path, tmp_path: Path, torch: ModuleType,
-                                 matplotlib: ModuleType, graphviz: ModuleType,
-                                 graphviz_dot: str) -> None:
+def test_every_python_block_runs(path: Path, tmp_path: Path) -> None:
+    # Blocks needing an optional package run where it is installed (always in CI).
     assert python_blocks(path), f"{path.name} has no python blocks"
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "doc_runner.py"), str(path)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    alone = ["--each-block-alone"] if path.name in ALONE else []
+    result = subprocess.run([sys.executable, str(ROOT / "tests" / "doc_runner.py"), str(path),
+                             *alone], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                             check=False)
     assert result.returncode == 0, f"{path.name}:\n{result.stdout}\n{result.stderr}"
+
+
+def test_a_block_needing_an_absent_package_is_the_only_one_left_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(NEEDS, r"no_such_module_xyz", ("no_such_module_xyz",))
+    page = tmp_path / "page.md"
+    page.write_text("```python\nimport no_such_module_xyz\n```\n\n```python\nx = 1\n```\n")
+    first, second = (code for _, code in python_blocks(page))
+    assert missing(first) == ["no_such_module_xyz"]
+    assert missing(second) == []
 
 
 def test_readme_ops_table_is_generated_from_the_registry() -> None:

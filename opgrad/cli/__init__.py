@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from opgrad import __version__
 from opgrad._optional import MissingExtraError
 from opgrad.cli import expr_commands, ops_commands, train_command
 from opgrad.cli.common import CommandError, fail
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A scalar autograd engine in which every operation is a plugin.",
         epilog="Run `opgrad COMMAND --help` for a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.add_commands(commands)

@@ -40,8 +40,12 @@ def load_entry_points(registry: Registry, group: str = ENTRY_POINT_GROUP) -> lis
     loaded: list[Op] = []
     for entry_point in _unique(entry_points(group=group)):
         try:
+            before = len(registry)  # a module may register ops as it is imported
             plugin = entry_point.load()
             loaded += registry.add_plugin(plugin, name=entry_point.name)
+            if len(registry) == before and not registry.plugin_manager.get_hookcallers(plugin):
+                _warn(f"opgrad plugin {entry_point.name!r} ({entry_point.value}) implements no "
+                      "opgrad hook: decorate its register_ops with @opgrad.hookimpl")
         except (Exception, SystemExit) as exc:  # third-party code: reported, never raised
             reason = f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else exc
             _warn(f"opgrad plugin {entry_point.name!r} ({entry_point.value}) was not loaded: "

@@ -51,7 +51,7 @@ class Registry(Mapping[str, Op]):
         if listener not in self._listeners:
             self._listeners.append(listener)
 
-    def register(self, forward: Callable[..., Any], plugin: str,
+    def register(self, forward: Callable[..., Any], plugin: str, /,
                  **options: Unpack[OpOptions]) -> Op:
         """Validate and add one op declared by ``plugin``; return it."""
         (op,) = self.add_all([declare_op(forward, plugin, options)])

@@ -179,7 +179,7 @@ def test_unknown_op_attribute_says_how_to_list_ops() -> None:
 
 
 def _bad_rule_op(registry: opgrad.plugins.Registry, name: str, rule: object) -> object:
-    registry.register(lambda x: 2.0 * x, name=name, plugin="tests", local_grads=rule,
+    registry.register(lambda x: 2.0 * x, "tests", name=name, local_grads=rule,
                       formula=f"d/dx {name}(x) = 2")
     return getattr(opgrad.ops, name)
 
@@ -209,14 +209,14 @@ def test_failing_rule_is_named_and_leaves_no_half_updated_grads(
 def test_rule_returning_too_many_partials_for_a_binary_op(
     registry: opgrad.plugins.Registry,
 ) -> None:
-    registry.register(lambda x, y: x + y, name="plus", plugin="tests",
+    registry.register(lambda x, y: x + y, "tests", name="plus",
                       local_grads=lambda x, y, out: (1.0, 1.0, 1.0), formula="d/dx = 1")
     with pytest.raises(BackwardError, match=r"op 'plus'.*wrong number of partials"):
         opgrad.ops.plus(Value(1.0), Value(2.0)).backward()
 
 
 def test_ternary_op_backpropagates(registry: opgrad.plugins.Registry) -> None:
-    registry.register(lambda x, y, z: x * y + z, name="fma", plugin="tests",
+    registry.register(lambda x, y, z: x * y + z, "tests", name="fma",
                       local_grads=lambda x, y, z, out: (y, x, 1.0), formula="d/dx = y; ...")
     x, y, z = Value(2.0), Value(3.0), Value(4.0)
     out = opgrad.ops.fma(x, y, z)

@@ -23,7 +23,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, objec
 
 
 def test_defaults_reproduce_the_micrograd_demo(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["train", "--json", "--quiet"]) == 0
+    assert main(["train", "--json", "--quiet", "--compile"]) == 0  # compiled: same numbers, fast
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == [2, 16, 16, 1] and result["samples"] == 100
     assert result["steps"] == 100 and result["loss_name"] == "hinge"

@@ -33,6 +33,26 @@ def register_ops(register):
     register(lambda x: x, name="exp", local_grads=lambda x, out: (1.0,), formula="d/dx")
 '''
 
+MISSPELLED_HOOK = '''
+from opgrad import hookimpl
+
+@hookimpl
+def register_op(register):
+    register(lambda x: x, name="ident", local_grads=lambda x, out: (1.0,), formula="d/dx x = 1")
+'''
+EXITS = "import sys\nsys.exit(3)\n"
+AT_IMPORT = '''
+import opgrad
+
+@opgrad.op(local_grads=lambda x, out: (2.0,), formula="d/dx twice(x) = 2")
+def twice(x):
+    return 2.0 * x
+'''
+NO_HOOK = '''
+def register_ops(register):  # the @hookimpl marker is missing
+    pass
+'''
+
 
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> Path:
@@ -40,6 +60,10 @@ def plugin_dir(tmp_path: Path) -> Path:
     (tmp_path / "goodops.py").write_text(GOOD)
     (tmp_path / "brokenops.py").write_text(BROKEN_IMPORT)
     (tmp_path / "clashops.py").write_text(BAD_REGISTRATION)
+    (tmp_path / "typoops.py").write_text(MISSPELLED_HOOK)
+    (tmp_path / "exitops.py").write_text(EXITS)
+    (tmp_path / "importops.py").write_text(AT_IMPORT)
+    (tmp_path / "nohookops.py").write_text(NO_HOOK)
     dist = tmp_path / "testops-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: testops\nVersion: 1.0\n")
@@ -48,6 +72,10 @@ def plugin_dir(tmp_path: Path) -> Path:
         good = goodops
         broken = brokenops
         clash = clashops
+        typo = typoops
+        exits = exitops
+        atimport = importops
+        nohook = nohookops
         """))
     return tmp_path
 
@@ -58,12 +86,20 @@ def test_good_plugin_loads_beside_broken_ones(
     monkeypatch.syspath_prepend(str(plugin_dir))
     with pytest.warns(PluginLoadWarning) as caught:
         registry = opgrad.build_registry(autoload=True)
-    messages = sorted(str(w.message) for w in caught)
-    assert len(messages) == 2
-    assert "plugin 'broken' (brokenops) was not loaded" in messages[0]
-    assert "missing dependency frobnicate" in messages[0]
-    assert "plugin 'clash' (clashops) was not loaded" in messages[1]
-    assert "'exp' is registered by both plugin 'opgrad.functions' and plugin 'clash'" in messages[1]
+    messages = {str(w.message).split("'")[1]: str(w.message) for w in caught}
+    assert sorted(messages) == ["broken", "clash", "exits", "nohook", "typo"]
+    assert "plugin 'broken' (brokenops) was not loaded" in messages["broken"]
+    assert "missing dependency frobnicate" in messages["broken"]
+    assert "plugin 'clash' (clashops) was not loaded" in messages["clash"]
+    assert ("'exp' is registered by both plugin 'opgrad.functions' and plugin 'clash'"
+            in messages["clash"])
+    assert ("plugin 'typo' implements unknown hook 'register_op' (did you mean 'register_ops'?)"
+            in messages["typo"])
+    assert "plugin 'exits' (exitops) was not loaded: it called sys.exit(3)" in messages["exits"]
+    assert ("plugin 'nohook' (nohookops) implements no opgrad hook: decorate its register_ops with "
+            "@opgrad.hookimpl" in messages["nohook"])
+    assert "ident" not in registry
+    assert registry["twice"].plugin == "importops"  # registered at import: kept, not lost
     assert registry["smoothrelu"].plugin == "good"
     assert registry["exp"].plugin == "opgrad.functions"
     with opgrad.use_registry(registry):
@@ -90,9 +126,13 @@ def run_python(code: str, plugin_dir: Path, **env: str) -> subprocess.CompletedP
 
 
 def test_import_opgrad_picks_up_installed_plugins(plugin_dir: Path) -> None:
-    result = run_python("import opgrad; print(opgrad.Value(0.0).smoothrelu().data)", plugin_dir)
+    result = run_python("import opgrad; print(opgrad.Value(0.0).smoothrelu().data, "
+                        "opgrad.Value(1.5).twice().data)", plugin_dir)
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout) == pytest.approx(0.6931471805599453)
+    smoothrelu, twice = map(float, result.stdout.split())
+    assert smoothrelu == pytest.approx(0.6931471805599453)
+    assert twice == 3.0  # registered with @opgrad.op while its module was imported
+    assert "opgrad plugin 'exits' (exitops) was not loaded: it called sys.exit(3)" in result.stderr
     assert "opgrad plugin 'broken' (brokenops) was not loaded" in result.stderr
     assert "opgrad plugin 'clash' (clashops) was not loaded" in result.stderr
 
@@ -112,3 +152,19 @@ def test_opgrad_ops_lists_plugin_ops_with_their_plugin(plugin_dir: Path) -> None
     assert records["smoothrelu"]["plugin"] == "good"
     assert records["smoothrelu"]["formula"] == "d/dx smoothrelu(x) = sigmoid(x)"
     assert records["exp"]["plugin"] == "opgrad.functions"
+
+
+def test_a_plugin_calling_sys_exit_does_not_end_a_pytest_run(
+    plugin_dir: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(plugin_dir))
+    monkeypatch.delenv("OPGRAD_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    pytester.makepyfile(test_uses_opgrad='''
+import opgrad
+
+def test_twice():
+    assert opgrad.Value(1.5).twice().data == 3.0
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=5)  # one warning per broken plugin
+    assert result.ret == 0

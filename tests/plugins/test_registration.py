@@ -55,14 +55,14 @@ def test_registered_op_does_not_leak_out_of_its_registry() -> None:
 def test_same_name_from_two_plugins_names_both(registry: Registry) -> None:
     with pytest.raises(RegistrationError, match=r"'tanh' is registered by both plugin "
                        r"'opgrad.functions' and plugin 'elsewhere'"):
-        registry.register(math.tanh, name="tanh", plugin="elsewhere", arity=1,
+        registry.register(math.tanh, "elsewhere", name="tanh", arity=1,
                           local_grads=lambda x, out: (1 - out * out,), formula="d/dx tanh")
     assert registry["tanh"].plugin == "opgrad.functions"
 
 
 def test_operator_claimed_twice_names_both_ops(registry: Registry) -> None:
     with pytest.raises(RegistrationError, match=r"operator '\+' is claimed by op 'add'.*'plus2'"):
-        registry.register(lambda x, y: x + y, name="plus2", plugin="p", operator="+",
+        registry.register(lambda x, y: x + y, "p", name="plus2", operator="+",
                           local_grads=lambda x, y, out: (1.0, 1.0), formula="d/dx = 1")
 
 
@@ -94,14 +94,14 @@ def test_bad_declarations_are_refused_naming_plugin_and_op(
                             "formula": "d/dx softsign(x) = 1 / (1 + |x|)^2"}
     full.update(declaration)
     with pytest.raises(error, match=match) as caught:
-        registry.register(lambda x: x / (1 + abs(x)), plugin="myplugin", **full)
+        registry.register(lambda x: x / (1 + abs(x)), "myplugin", **full)
     assert "plugin 'myplugin'" in str(caught.value)
     assert full["name"] not in registry or full["name"] == "arithmetic"
 
 
 def test_forward_must_be_callable(registry: Registry) -> None:
     with pytest.raises(OpTypeError, match=r"plugin 'p', op 'three': forward must be callable"):
-        registry.register(3.0, name="three", plugin="p",  # type: ignore[arg-type]
+        registry.register(3.0, "p", name="three",  # type: ignore[arg-type]
                           local_grads=softsign_rule, formula="d/dx")
 
 
