@@ -118,7 +118,11 @@ def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
 def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
     """``opgrad.ops.<name>``: floats in, float out; any Value in, Value out."""
 
+    unary = op.arity == 1
+
     def function(*args: Any) -> Any:
+        if unary and len(args) == 1 and type(args[0]) is Value:
+            return apply(args[0])  # the common case, without the general checks
         if len(args) != op.arity:
             raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
         if any(isinstance(a, Value) for a in args):

@@ -15,9 +15,10 @@ import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
-from tests.doc_runner import NEEDS, missing, python_blocks
+from tests.docs.doc_runner import NEEDS, missing, python_blocks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).resolve().parent / "doc_runner.py"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 ALONE = {"README.md"}  # a reader pastes README blocks one at a time into a fresh interpreter
 
@@ -27,7 +28,7 @@ def test_every_python_block_runs(path: Path, tmp_path: Path) -> None:
     # Blocks needing an optional package run where it is installed (always in CI).
     assert python_blocks(path), f"{path.name} has no python blocks"
     alone = ["--each-block-alone"] if path.name in ALONE else []
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "doc_runner.py"), str(path),
+    result = subprocess.run([sys.executable, str(RUNNER), str(path),
                              *alone], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                             check=False)
     assert result.returncode == 0, f"{path.name}:\n{result.stdout}\n{result.stderr}"

@@ -1,6 +1,6 @@
 """Run every fenced Python block of one Markdown file, in order, in this process.
 
-    python tests/doc_runner.py FILE.md [--each-block-alone]
+    python tests/docs/doc_runner.py FILE.md [--each-block-alone]
 
 A block that needs an optional package or program (torch, jax, matplotlib,
 Graphviz) runs where it is installed and is skipped, with a line saying so,
