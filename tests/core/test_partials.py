@@ -1,4 +1,4 @@
-"""What a rule returns is checked once, cheaply: real numbers become floats, the rest is an error."""
+"""What a rule returns is checked once: real numbers become floats, the rest is an error."""
 
 from __future__ import annotations
 
