@@ -48,9 +48,20 @@ def test_dot_has_a_record_per_value_and_a_node_per_op() -> None:
         assert len(outgoing) == 1 and outgoing[0] in records
     assert "{ a | data 2.0000 | grad -0.0070 }" in records.values()
     assert f"{{  | data {root.data:.4f} | grad 1.0000 }}" in records.values()
-    # data flows left to right: every edge starts at something defined earlier
-    position = {node: i for i, node in enumerate([*records, *op_nodes])}
-    assert all(a in position and b in position for a, b in edges)
+    # records follow the topological order, and data flows along it: value vI feeds only
+    # op nodes vJ_op with J > I, and op node vJ_op feeds only its own output vJ
+    assert list(records) == [f"v{i}" for i in range(len(order))]
+    assert [label.split("| data ")[1].split(" |")[0] for label in records.values()] == [
+        f"{node.data:.4f}" for node in order]
+    assert all(rank(a) < rank(b) for a, b in edges)
+    assert {(a, b) for a, b in edges if a.endswith("_op")} == {
+        (op_id, op_id.removesuffix("_op")) for op_id in op_nodes}
+
+
+def rank(node_id: str) -> float:
+    """Position in data-flow order: value vN at N, the op node making it just before."""
+    index = int(node_id[1:].removesuffix("_op"))
+    return index - 0.5 if node_id.endswith("_op") else index
 
 
 def test_labels_are_escaped() -> None:

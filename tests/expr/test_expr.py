@@ -18,7 +18,7 @@ def test_operators_calls_and_precedence() -> None:
     out = evaluate("tanh(a * b + b ** 2 - a / b) + -x", VALUES)
     assert out.data == math.tanh(2 * -3 + 9 - 2 / -3) - 0.5
     assert evaluate("2 ** -1", {}).data == 0.5
-    assert evaluate("+a", VALUES) is not None
+    assert evaluate("+a", VALUES).data == 2.0
 
 
 def test_variables_are_labelled_leaves() -> None:
@@ -26,6 +26,7 @@ def test_variables_are_labelled_leaves() -> None:
     out = evaluate("a * a + 1", {"a": a})
     out.backward()
     assert a.grad == 4.0
+    assert [leaf.label for leaf in evaluate("a * b", VALUES).parents] == ["a", "b"]
     assert variables(parse("tanh(a) + b * a")) == ["a", "b"]
 
 
