@@ -130,14 +130,26 @@ def test_plot_function_and_command(tmp_path: Path, matplotlib: ModuleType) -> No
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_plot_function_refuses_ranges_it_cannot_draw(matplotlib: ModuleType) -> None:
+    with pytest.raises(ValueError, match=r"^log\(x\) is undefined or not finite everywhere on "
+                       r"\[-2, -1\] \(with its slope\): choose another range$"):
+        plot_function(lambda x: x.log(), -2, -1, title="log(x)")
+    with pytest.raises(ValueError, match=r"the range \[0, inf\] must be finite, with lo < hi"):
+        plot_function(lambda x: x, 0, math.inf)
+    figure = plot_function(lambda x: x.log(), -1, 1)  # half defined: the other half is a gap
+    xs = figure.axes[0].lines[0].get_xdata()  # type: ignore[attr-defined]
+    assert min(xs) > 0 and len(xs) == 100
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["explain", "__import__('os')"], "__import__() is not a registered op"),
         (["explain", "a + c", "--set", "a=1"], "no value given for c"),
-        (["graph", "a", "--set", "a=1", "-o", "g.pdf"], "use a .svg, .png or .dot"),
+        (["graph", "a", "--set", "a=1", "-o", "g.pdf"],
+         "use a file name ending in .dot, .gv, .svg or .png"),
         (["plot", "x * y"], "no value given for y"),
-        (["plot", "x", "--range", "2", "1"], "--range needs LO < HI"),
+        (["plot", "x", "--range", "2", "1"], "the range [2, 1] must be finite, with lo < hi"),
         (["explain", "a", "--set", "a=one"], "'one' is not a number"),
     ],
 )
