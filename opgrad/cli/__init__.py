@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from opgrad import __version__
 from opgrad._optional import MissingExtraError
 from opgrad.cli import expr_commands, ops_commands, train_command
-from opgrad.cli.common import CommandError, fail
+from opgrad.cli.common import CommandError, dashed_data_as_positional, fail, option_strings
 
 COMMAND_MODULES = (ops_commands, expr_commands, train_command)
 
@@ -29,10 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(dashed_data_as_positional(words, option_strings(parser)))
     try:
         status: int = args.run(args)
-    except (MissingExtraError, CommandError) as exc:
+    except CommandError as exc:
+        return fail(str(exc), exc.status)
+    except MissingExtraError as exc:
         return fail(str(exc))
     except OSError as exc:  # a file that cannot be written or read
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))

@@ -1,14 +1,30 @@
-"""Helpers shared by the sub-commands: errors, tables."""
+"""Helpers shared by the sub-commands: errors, argument types, output paths, tables."""
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+from opgrad.expr import ExpressionError, parse
+
+Number = TypeVar("Number", int, float)
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")  # what plots are written as
 
 
 class CommandError(Exception):
     """A user error on the command line: printed as one line, exit status 2."""
+
+    status = 2
+
+
+class CommandFailure(CommandError):
+    """Valid input, but the work failed (e.g. training diverged): one line, exit status 1."""
+
+    status = 1
 
 
 def fail(message: str, status: int = 2) -> int:
@@ -17,10 +33,98 @@ def fail(message: str, status: int = 2) -> int:
     return status
 
 
-def check_folder(path: Path) -> None:
-    """Fail before any work, not after, if ``path``'s folder does not exist."""
+def number(kind: Callable[[str], Number], *, minimum: float | None = None,
+           above: float | None = None, maximum: float | None = None,
+           below: float | None = None) -> Callable[[str], Number]:
+    """An argparse type: a finite ``kind`` (int or float) within the given bounds.
+
+    ``minimum``/``maximum`` are inclusive, ``above``/``below`` exclusive. NaN,
+    infinities and overflowing literals such as ``1e999`` are always refused.
+    """
+    def convert(text: str) -> Number:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        problem = _out_of_bounds(value, minimum, above, maximum, below)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}, got {text.strip()}")
+        return value
+
+    return convert
+
+
+def _out_of_bounds(value: float, minimum: float | None, above: float | None,
+                   maximum: float | None, below: float | None) -> str:
+    checks = [
+        (not math.isfinite(value), "must be a finite number"),
+        (minimum is not None and value < minimum, f"must be at least {minimum}"),
+        (above is not None and value <= above, f"must be greater than {above}"),
+        (maximum is not None and value > maximum, f"must be at most {maximum}"),
+        (below is not None and value >= below, f"must be less than {below}"),
+    ]
+    return next((message for failed, message in checks if failed), "")
+
+
+def check_output(path: Path, suffixes: Sequence[str] = ()) -> None:
+    """Fail before any work, not after, if ``path`` cannot be the file to write.
+
+    The folder must exist, ``path`` must name a file (not ``.`` or a folder),
+    and end with one of ``suffixes`` when given.
+    """
+    if not path.name or path.name == ".." or path.is_dir():
+        raise CommandError(f"cannot write {path}: it is a folder; give a file name")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise CommandError(f"cannot write {path}: use a file name ending in "
+                           f"{', '.join(suffixes[:-1])} or {suffixes[-1]}")
     if not path.parent.resolve().is_dir():
         raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of ``parser`` and of its sub-commands (``-o``, ``--set``, ...)."""
+    found: set[str] = set()
+    parsers = [parser]
+    while parsers:
+        current = parsers.pop()
+        for action in current._actions:  # argparse has no public list of a parser's options
+            found.update(action.option_strings)
+            if isinstance(action.choices, dict):  # the sub-command parsers
+                parsers += [p for p in action.choices.values()
+                            if isinstance(p, argparse.ArgumentParser)]
+    return found
+
+
+def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[str]:
+    """Let numbers and expressions start with ``-`` (``-1e-3``, ``-a*2``, ``-a``).
+
+    argparse takes any such word for an unknown option. A word that is not one
+    of ``options`` (nor an abbreviation of one, nor a short option with its
+    value attached) but reads as a number or an expression gets a leading
+    space, which argparse leaves alone and numbers and expressions ignore.
+    Words after ``--`` are already positional.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    return [f" {word}" if i < end and _dashed_data(word, options) else word
+            for i, word in enumerate(argv)]
+
+
+def _dashed_data(word: str, options: set[str]) -> bool:
+    if not word.startswith("-") or word == "-" or _names_option(word, options):
+        return False
+    try:
+        parse(word)
+    except ExpressionError:
+        return False
+    return True
+
+
+def _names_option(word: str, options: set[str]) -> bool:
+    name = word.split("=", 1)[0]
+    if name.startswith("--"):  # an option, or an abbreviation argparse would expand
+        return any(option.startswith(name) for option in options)
+    return word[:2] in options  # a short option, maybe with its value attached: -ofile.png
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

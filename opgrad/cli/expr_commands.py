@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from opgrad.cli.common import CommandError, check_folder
+from opgrad.cli.common import PLOT_SUFFIXES, CommandError, check_output, number
 from opgrad.core import Value
 from opgrad.expr import ExpressionError, evaluate, parse, variables
 
 EXPRESSION_HELP = ("Python syntax: numbers, variables, + - * / **, unary minus, parentheses "
-                   "and calls of registered ops, e.g. 'tanh(a * b + b ** 2)'")
+                   "and calls of registered ops, e.g. 'tanh(a * b + b ** 2)' or '-a * 2'")
+GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png")
 INSTALL_DOT = ("install Graphviz for images (Debian/Ubuntu: apt-get install graphviz; "
                "macOS: brew install graphviz)")
 
@@ -53,10 +54,10 @@ def add_commands(commands: Any) -> None:
         f"and finite-difference slopes. {EXPRESSION_HELP}.")
     _expression_arguments(plot)
     plot.add_argument("--var", default="x", help="the variable on the x axis (default x)")
-    plot.add_argument("--range", nargs=2, type=float, default=[-5.0, 5.0],
-                      metavar=("LO", "HI"), help="the x range (default -5 5)")
+    plot.add_argument("--range", nargs=2, type=number(float), default=[-5.0, 5.0],
+                      metavar=("LO", "HI"), help="the x range, finite (default -5 5)")
     plot.add_argument("-o", "--output", type=Path, default=Path("plot.png"), metavar="FILE",
-                      help="the PNG to write (default plot.png)")
+                      help="a .png, .svg or .pdf file to write (default plot.png)")
     plot.set_defaults(run=cmd_plot)
 
 
@@ -77,17 +78,16 @@ def build(args: argparse.Namespace, **extra: float) -> Value:
 def cmd_graph(args: argparse.Namespace) -> int:
     from opgrad.viz import to_dot
 
+    output: Path | None = args.output
+    if output is not None:
+        check_output(output, GRAPH_SUFFIXES)
     root = build(args)
     root.backward()
     text = to_dot(root)
-    output: Path | None = args.output
     if output is None:
         sys.stdout.write(text)
         return 0
     suffix = output.suffix.lower()
-    if suffix not in (".dot", ".gv", ".svg", ".png"):
-        raise CommandError(f"cannot write {output}: use a .svg, .png or .dot file name")
-    check_folder(output)
     if suffix in (".dot", ".gv"):
         output.write_text(text)
     elif shutil.which("dot") is None:
@@ -115,8 +115,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from opgrad.viz.boundary import pyplot
 
     lo, hi = args.range
-    if not lo < hi:
-        raise CommandError(f"--range needs LO < HI, got {lo} {hi}")
+    check_output(args.output, PLOT_SUFFIXES)
     try:
         unknown = [v for v in variables(parse(args.expression))
                    if v != args.var and v not in dict(args.set)]
@@ -125,13 +124,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if unknown:
         raise CommandError(f"no value given for {', '.join(unknown)} (plotting over {args.var}; "
                            f"e.g. --set {unknown[0]}=1.5)")
-    check_folder(args.output)
     pyplot()  # a clear error naming the viz extra before any work
 
     def f(x: Value) -> Value:
         return evaluate(args.expression, {**dict(args.set), args.var: x})
 
-    figure = plot_function(f, lo, hi, args.output, title=args.expression)
+    try:
+        figure = plot_function(f, lo, hi, args.output, title=args.expression)
+    except ValueError as exc:  # an empty or infinite range, or f nowhere defined
+        raise CommandError(str(exc)) from None
     pyplot().close(figure)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

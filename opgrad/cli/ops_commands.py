@@ -9,21 +9,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from opgrad.assembly import default_registry
-from opgrad.cli.common import CommandError, format_table
+from opgrad.cli.common import CommandError, format_table, number
 from opgrad.plugins import Op
 
 TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def describe_op(op: Op) -> dict[str, Any]:
@@ -122,6 +111,6 @@ def add_commands(commands: Any) -> None:
     check.add_argument("names", nargs="*", metavar="NAME", help="ops to check (default: all)")
     check.add_argument("--torch", action="store_true",
                        help="also compare each op with its PyTorch equivalent in float64")
-    check.add_argument("--points", type=positive_int, default=8,
+    check.add_argument("--points", type=number(int, minimum=1), default=8,
                        help="sample points per op (default 8)")
     check.set_defaults(run=cmd_check)

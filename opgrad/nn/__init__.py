@@ -2,11 +2,12 @@
 
 from opgrad.nn.data import DATASETS, Dataset, make_circles, make_moons, make_spiral
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mean, mse_loss
-from opgrad.nn.module import MLP, Layer, Module, Neuron
+from opgrad.nn.module import MLP, Layer, Module, Neuron, parameter_count
 from opgrad.nn.optim import SGD, Adam, AdamW, Optimizer, linear_decay
 from opgrad.nn.serialize import ModelFileError, load_model, save_model
 from opgrad.nn.training import (
     LOSSES,
+    DivergenceError,
     StepResult,
     accuracy,
     fit,
@@ -22,6 +23,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Dataset",
+    "DivergenceError",
     "Layer",
     "ModelFileError",
     "Module",
@@ -43,5 +45,6 @@ __all__ = [
     "mse_loss",
     "objective",
     "outputs_and_loss",
+    "parameter_count",
     "save_model",
 ]

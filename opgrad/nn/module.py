@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,6 +51,14 @@ class Module:
         values = {name: _finite_number(name, state[name]) for name in params}
         for name, p in params.items():
             p.data = values[name]
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """The parameters of an MLP with these widths (input first): weights and a bias per unit.
+
+    Computed from the numbers alone, so a size can be checked before anything is built.
+    """
+    return sum((nin + 1) * nout for nin, nout in itertools.pairwise(sizes))
 
 
 def _named(item: object, name: str) -> Iterator[tuple[str, Value]]:

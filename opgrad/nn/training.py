@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,15 @@ from opgrad.nn.module import MLP
 from opgrad.nn.optim import Optimizer
 
 LOSSES = ("hinge", "bce", "mse", "cross-entropy")
+
+
+class DivergenceError(ArithmeticError):
+    """Training made the loss non-finite (nan or inf); ``step`` is the 1-based step."""
+
+    def __init__(self, step: int, loss: float) -> None:
+        super().__init__(f"training diverged at step {step}: the loss is {loss} (try a smaller "
+                         "learning rate)")
+        self.step, self.loss = step, loss
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,9 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
     With ``compiled=True`` the step is traced once with :func:`opgrad.compile`
     and the generated code runs instead (traced again if the data makes the
     graph change shape, e.g. a loss that branches on the sign of a score).
+
+    A non-finite loss stops training with :class:`DivergenceError` naming the
+    step, before that step updates the parameters.
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
@@ -108,6 +121,8 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
         with gc_paused():  # the graph has no cycles: reference counting frees it
             optimizer.zero_grad()
             total, scores = run()
+            if not math.isfinite(total):
+                raise DivergenceError(step, total)
             lr = optimizer.current_lr
             optimizer.step()
         result = StepResult(step, total, accuracy(scores, data), lr)

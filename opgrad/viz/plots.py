@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 
-from opgrad.core import Value
+from opgrad.core import BackwardError, Value
 from opgrad.derivatives import grad
 from opgrad.testing.numeric import numerical_derivative
 from opgrad.viz.boundary import pyplot
@@ -13,24 +14,37 @@ from opgrad.viz.boundary import pyplot
 
 def sample(f: Callable[[Value], Value], lo: float, hi: float, points: int = 201
            ) -> tuple[list[float], list[float], list[float], list[float]]:
-    """xs, f(x), df/dx by backward, and the central-difference slope, on a grid."""
-    if not lo < hi or points < 2:
-        raise ValueError(f"need lo < hi and at least 2 points, got {lo}, {hi}, {points}")
+    """xs, f(x), df/dx by backward, and the central-difference slope, on a grid.
+
+    Points where f or a slope is undefined or not finite are left out (a gap).
+    """
+    if not (lo < hi and math.isfinite(hi - lo)):
+        raise ValueError(f"the range [{lo:g}, {hi:g}] must be finite, with lo < hi")
+    if points < 2:
+        raise ValueError(f"sampling needs at least 2 points, got {points}")
     xs, ys, slopes, numeric = [], [], [], []
     for i in range(points):
         x = lo + (hi - lo) * i / (points - 1)
-        try:
-            leaf = Value(x)
-            out = f(leaf)
-            (slope,) = grad(out, [leaf])
-            finite = numerical_derivative(lambda t: f(Value(t)).data, x)
-        except (ValueError, ArithmeticError):  # outside the function's domain: leave a gap
-            continue
-        xs.append(x)
-        ys.append(out.data)
-        slopes.append(float(slope))
-        numeric.append(finite)
+        row = _sample_at(f, x)
+        if row is not None:
+            xs.append(x)
+            ys.append(row[0])
+            slopes.append(row[1])
+            numeric.append(row[2])
     return xs, ys, slopes, numeric
+
+
+def _sample_at(f: Callable[[Value], Value], x: float) -> tuple[float, float, float] | None:
+    """f(x), its slope by backward and by finite differences; None where undefined."""
+    try:
+        leaf = Value(x)
+        out = f(leaf)
+        (slope,) = grad(out, [leaf])
+        finite = numerical_derivative(lambda t: f(Value(t)).data, x)
+    except (ValueError, ArithmeticError, BackwardError):  # outside f's domain
+        return None
+    row = (out.data, float(slope), finite)
+    return row if all(math.isfinite(v) for v in row) else None
 
 
 def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
@@ -41,6 +55,9 @@ def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
     """
     plt = pyplot()
     xs, ys, slopes, numeric = sample(f, lo, hi)
+    if not xs:
+        raise ValueError(f"{title} is undefined or not finite everywhere on [{lo:g}, {hi:g}] "
+                         "(with its slope): choose another range")
     figure, axes = plt.subplots(figsize=(7, 4.5))
     axes.plot(xs, ys, label=title, linewidth=2)
     axes.plot(xs, slopes, label="derivative (backward)", linewidth=2)

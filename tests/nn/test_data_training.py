@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from opgrad.nn import (
     MLP,
     SGD,
     Adam,
+    DivergenceError,
     ModelFileError,
+    StepResult,
     fit,
     linear_decay,
     load_model,
@@ -136,3 +139,14 @@ def test_a_crash_mid_write_keeps_the_old_file(tmp_path: Path,
     assert path.read_text() == before
     assert os.listdir(tmp_path) == ["model.json"]
     assert json.loads(before)["format"] == "opgrad-mlp"
+
+
+def test_fit_stops_at_a_non_finite_loss_naming_the_step() -> None:
+    model, data = MLP(2, [4, 1], seed=0), make_moons(n=20)
+    seen: list[StepResult] = []
+    with pytest.raises(DivergenceError, match=r"^training diverged at step \d+: the loss is "
+                       r"(inf|nan) \(try a smaller learning rate\)$") as caught:
+        fit(model, data, SGD(model.parameters(), lr=1e6), 50, on_step=seen.append)
+    assert caught.value.step == len(seen) + 1 > 1
+    assert all(math.isfinite(result.loss) for result in seen)
+    assert not math.isfinite(caught.value.loss)

@@ -74,12 +74,12 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     ("args", "message"),
     [
         (["--hidden", "16,x"], "expected widths like 16,16"),
-        (["--steps", "0"], "must be positive"),
+        (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
         (["--activation", "nosuch"], "activation 'nosuch' is not a registered unary op"),
         (["--dataset", "spiral", "--loss", "hinge"], "use --loss cross-entropy"),
         (["--save", "/nonexistent/dir/m.json"], "the folder /nonexistent/dir does not exist"),
-        (["--samples", "1"], "a dataset needs at least 2 points"),
-        (["--noise", "-1"], "noise must be >= 0"),
+        (["--samples", "1"], "argument --samples: must be at least 2, got 1"),
+        (["--noise", "-1"], "argument --noise: must be at least 0.0, got -1"),
         (["--save", "/proc/model.json"], "/proc/model.json"),
     ],
 )
@@ -102,3 +102,126 @@ def test_plot_without_matplotlib_fails_before_training(
     captured = capsys.readouterr()
     assert "pip install 'opgrad[viz]'" in captured.err
     assert captured.out == "" and not (tmp_path / "b.png").exists()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of ``opgrad ARGS`` (argparse's exits included)."""
+    try:
+        status = main(list(args))
+    except SystemExit as exit_info:
+        status = int(exit_info.code or 0)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def no_nan(text: str) -> object:
+    """Strict JSON: NaN and Infinity are not JSON."""
+    def refuse(token: str) -> object:
+        raise AssertionError(f"{token} in JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--lr", "inf", "must be a finite number"),
+        ("--lr", "nan", "must be a finite number"),
+        ("--lr", "1e999", "must be a finite number"),
+        ("--lr", "-1e-3", "must be greater than 0.0"),
+        ("--noise", "nan", "must be a finite number"),
+        ("--noise", "inf", "must be a finite number"),
+        ("--noise", "1e300", "must be at most 10.0"),
+        ("--l2", "nan", "must be a finite number"),
+        ("--l2", "inf", "must be a finite number"),
+        ("--l2", "-1", "must be at least 0.0"),
+        ("--momentum", "nan", "must be a finite number"),
+        ("--momentum", "-5", "must be at least 0.0"),
+        ("--momentum", "1", "must be less than 1.0"),
+    ],
+)
+def test_nonsense_numbers_are_refused(capsys: pytest.CaptureFixture[str], flag: str,
+                                      value: str, message: str) -> None:
+    status, out, err = run(capsys, *SMALL, flag, value)
+    assert status == 2 and out == ""
+    assert err.splitlines()[-1] == f"opgrad train: error: argument {flag}: {message}, got {value}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "1000000000"], "parameters (from --hidden) is 4,000,000,001, above the "
+         "limit of 100,000"),
+        (["--samples", "100000000"], "--samples is 100,000,000, above the limit of 10,000"),
+        (["--steps", "1000000000"], "--steps is 1,000,000,000, above the limit of 100,000"),
+        (["--samples", "10000", "--hidden", "300"], "samples x parameters (one step's graph) "
+         "is 12,010,000, above the limit of 2,000,000"),
+    ],
+)
+def test_sizes_beyond_the_limits_are_refused(capsys: pytest.CaptureFixture[str],
+                                             args: list[str], message: str) -> None:
+    status, out, err = run(capsys, *SMALL, *args)
+    assert (status, out) == (2, "")
+    assert err == f"opgrad: error: {message}; pass --no-limits to run it anyway\n"
+
+
+def test_no_limits_lifts_them_and_help_documents_them(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, *SMALL, "--samples", "10001", "--hidden", "1", "--steps", "1",
+                         "--json", "--no-limits")
+    assert status == 0 and no_nan(out) is not None
+    assert json.loads(out)["samples"] == 10001
+    _, help_text, _ = run(capsys, "train", "--help")
+    flat = " ".join(help_text.split())
+    assert "--samples at most 10,000; --steps at most 100,000; parameters" in flat
+    assert "--no-limits lift the size limits below" in flat
+
+
+@pytest.mark.parametrize("compiled", [[], ["--compile"]])
+def test_divergence_exits_1_names_the_step_and_saves_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], compiled: list[str]) -> None:
+    path = tmp_path / "m.json"
+    status, out, err = run(capsys, *SMALL, "--steps", "20", "--lr", "1e6", "--json",
+                           "--save", str(path), *compiled)
+    assert status == 1
+    assert err == ("opgrad: error: training diverged at step 8: the loss is inf (try a "
+                   "smaller learning rate)\n")
+    assert no_nan(out) == {"error": err.removeprefix("opgrad: error: ").rstrip(), "loss": None}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_overflowing_op_is_a_failure_with_its_step(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, *SMALL, "--steps", "20", "--activation", "exp", "--lr", "50")
+    assert (status, out) == (1, "")
+    assert err.startswith("opgrad: error: training failed at step 2: exp(")
+    assert err.count("\n") == 1
+
+
+def test_an_activation_undefined_for_some_inputs_is_bad_input(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, *SMALL, "--activation", "log")
+    assert (status, out) == (2, "")
+    assert err == ("opgrad: error: --activation log: log(-1.0) is undefined: math domain error; "
+                   "a hidden unit's input can be any number, so use an op defined everywhere "
+                   "(e.g. relu, tanh)\n")
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "message"),
+    [
+        ("--plot", "p.txt", "use a file name ending in .png, .svg or .pdf"),
+        ("--plot", ".", "it is a folder; give a file name"),
+        ("--plot", "", "it is a folder; give a file name"),
+        ("--save", ".", "it is a folder; give a file name"),
+        ("--save", "sub", "it is a folder; give a file name"),
+    ],
+)
+def test_outputs_are_checked_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        flag: str, name: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    status, out, err = run(capsys, *SMALL, flag, name)
+    assert (status, out) == (2, "")  # nothing was trained
+    assert err == f"opgrad: error: cannot write {Path(name)}: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]

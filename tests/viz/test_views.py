@@ -48,9 +48,20 @@ def test_dot_has_a_record_per_value_and_a_node_per_op() -> None:
         assert len(outgoing) == 1 and outgoing[0] in records
     assert "{ a | data 2.0000 | grad -0.0070 }" in records.values()
     assert f"{{  | data {root.data:.4f} | grad 1.0000 }}" in records.values()
-    # data flows left to right: every edge starts at something defined earlier
-    position = {node: i for i, node in enumerate([*records, *op_nodes])}
-    assert all(a in position and b in position for a, b in edges)
+    # records follow the topological order, and data flows along it: value vI feeds only
+    # op nodes vJ_op with J > I, and op node vJ_op feeds only its own output vJ
+    assert list(records) == [f"v{i}" for i in range(len(order))]
+    assert [label.split("| data ")[1].split(" |")[0] for label in records.values()] == [
+        f"{node.data:.4f}" for node in order]
+    assert all(rank(a) < rank(b) for a, b in edges)
+    assert {(a, b) for a, b in edges if a.endswith("_op")} == {
+        (op_id, op_id.removesuffix("_op")) for op_id in op_nodes}
+
+
+def rank(node_id: str) -> float:
+    """Position in data-flow order: value vN at N, the op node making it just before."""
+    index = int(node_id[1:].removesuffix("_op"))
+    return index - 0.5 if node_id.endswith("_op") else index
 
 
 def test_labels_are_escaped() -> None:
@@ -119,14 +130,26 @@ def test_plot_function_and_command(tmp_path: Path, matplotlib: ModuleType) -> No
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_plot_function_refuses_ranges_it_cannot_draw(matplotlib: ModuleType) -> None:
+    with pytest.raises(ValueError, match=r"^log\(x\) is undefined or not finite everywhere on "
+                       r"\[-2, -1\] \(with its slope\): choose another range$"):
+        plot_function(lambda x: x.log(), -2, -1, title="log(x)")
+    with pytest.raises(ValueError, match=r"the range \[0, inf\] must be finite, with lo < hi"):
+        plot_function(lambda x: x, 0, math.inf)
+    figure = plot_function(lambda x: x.log(), -1, 1)  # half defined: the other half is a gap
+    xs = figure.axes[0].lines[0].get_xdata()  # type: ignore[attr-defined]
+    assert min(xs) > 0 and len(xs) == 100
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["explain", "__import__('os')"], "__import__() is not a registered op"),
         (["explain", "a + c", "--set", "a=1"], "no value given for c"),
-        (["graph", "a", "--set", "a=1", "-o", "g.pdf"], "use a .svg, .png or .dot"),
+        (["graph", "a", "--set", "a=1", "-o", "g.pdf"],
+         "use a file name ending in .dot, .gv, .svg or .png"),
         (["plot", "x * y"], "no value given for y"),
-        (["plot", "x", "--range", "2", "1"], "--range needs LO < HI"),
+        (["plot", "x", "--range", "2", "1"], "the range [2, 1] must be finite, with lo < hi"),
         (["explain", "a", "--set", "a=one"], "'one' is not a number"),
     ],
 )

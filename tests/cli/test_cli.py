@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -45,7 +46,9 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
-    assert "ops" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    listed = re.findall(r"^    (\w+) +\S", out, re.M)
+    assert listed == ["ops", "check", "graph", "explain", "plot", "train"]
 
 
 def test_check_all_ops_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ def test_operators_calls_and_precedence() -> None:
     out = evaluate("tanh(a * b + b ** 2 - a / b) + -x", VALUES)
     assert out.data == math.tanh(2 * -3 + 9 - 2 / -3) - 0.5
     assert evaluate("2 ** -1", {}).data == 0.5
-    assert evaluate("+a", VALUES) is not None
+    assert evaluate("+a", VALUES).data == 2.0
 
 
 def test_variables_are_labelled_leaves() -> None:
@@ -26,6 +27,7 @@ def test_variables_are_labelled_leaves() -> None:
     out = evaluate("a * a + 1", {"a": a})
     out.backward()
     assert a.grad == 4.0
+    assert [leaf.label for leaf in evaluate("a * b", VALUES).parents] == ["a", "b"]
     assert variables(parse("tanh(a) + b * a")) == ["a", "b"]
 
 
@@ -58,6 +60,13 @@ def test_plugin_ops_can_be_called(registry: object) -> None:
         ("True + a", "only numbers are allowed"),
         ("a +", "not a valid expression"),
         ("1j * a", "only numbers are allowed"),
+        ("nan * 2", "'nan' reads as a number, so it cannot name a variable"),
+        ("a + Infinity", "'Infinity' reads as a number"),
+        ("n1 + a", "'n1' cannot name a variable: n1, n2, ... name the intermediate results"),
+        ("0x1for", "not a valid expression: invalid hexadecimal literal"),
+        ("a" + " ** a" * 101, "nested more than 100 levels"),
+        ("a\x00", "cannot contain null bytes"),
+        ("a\udcff", "surrogates not allowed"),
     ],
 )
 def test_refused_with_one_clear_line(text: str, message: str) -> None:
@@ -65,6 +74,37 @@ def test_refused_with_one_clear_line(text: str, message: str) -> None:
         evaluate(text, VALUES)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_no_syntax_warning_escapes() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError, match="invalid hexadecimal literal"):
+            parse("0x1for")
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize("terms", [102, 1000])
+def test_depth_is_nesting_not_length(terms: int) -> None:
+    a = opgrad.Value(1.5, label="a")
+    out = evaluate("+".join(["a"] * terms), {"a": a})  # 1000 terms: near the length limit
+    out.backward()
+    assert (out.data, a.grad) == (1.5 * terms, float(terms))
+    assert evaluate("a * b - a * b + " * 100 + "x", VALUES).data == 0.5
+    expected = 0.5
+    for _ in range(100):
+        expected = math.tanh(expected)
+    assert evaluate("tanh(" * 100 + "x" + ")" * 100, VALUES).data == expected
+
+
+def test_a_leading_minus_is_part_of_the_expression() -> None:
+    assert evaluate("-a*2", VALUES).data == -4.0
+    assert evaluate("-1e-3", {}).data == -0.001
+
+
+def test_names_like_numbers_or_intermediates_are_fine_with_more_letters() -> None:
+    values = {"nan_count": 2.0, "inf2": 3.0, "n1x": 4.0, "nn1": 5.0}
+    assert evaluate("nan_count * inf2 + n1x + nn1", values).data == 15.0
 
 
 @settings(max_examples=500, deadline=None)
