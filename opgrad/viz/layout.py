@@ -1,0 +1,79 @@
+"""Placing a graph left to right, like the lecture drawings: inputs left, the root right.
+
+A node made by an op sits one column right of its deepest input; a leaf sits
+just left of its first consumer, so a constant deep in the graph stays near
+where it is used. Within a column, nodes are ordered by the mean row of their
+neighbours (one sweep each way), which keeps most edges short and uncrossed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opgrad.core import Value
+
+COLUMN = 230  # horizontal distance between columns (a box, the op circle, the gaps)
+ROW = 74  # vertical distance between rows
+MARGIN = 70  # around the drawing; the op circle of the first column sits in it
+BOX = (150, 56)  # a value's box: label, data, grad
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Each node's box position (its left-top corner), and the drawing's size."""
+
+    positions: list[tuple[float, float]]
+    width: float
+    height: float
+
+
+def columns(order: list[Value], index: dict[Value, int]) -> list[int]:
+    """The column of each node (a position in ``order``): its depth from the inputs."""
+    column = [0] * len(order)
+    for i, node in enumerate(order):
+        if node.parents:
+            column[i] = 1 + max(column[index[p]] for p in node.parents)
+    first_use: dict[int, int] = {}
+    for i, node in enumerate(order):
+        for parent in node.parents:
+            first_use.setdefault(index[parent], column[i])
+    for i, node in enumerate(order):
+        if not node.parents and i in first_use:
+            column[i] = first_use[i] - 1
+    lowest = min(column)
+    return [c - lowest for c in column]
+
+
+def arrange(order: list[Value]) -> Layout:
+    """Positions for every node of ``order`` (a topological order)."""
+    index = {node: i for i, node in enumerate(order)}
+    column = columns(order, index)
+    neighbours: list[list[int]] = [[] for _ in order]
+    for i, node in enumerate(order):
+        for parent in node.parents:
+            neighbours[i].append(index[parent])
+            neighbours[index[parent]].append(i)
+    stacks: dict[int, list[int]] = {}
+    for i in range(len(order)):
+        stacks.setdefault(column[i], []).append(i)
+    tallest = max(len(stack) for stack in stacks.values())
+    rank = {i: (tallest - len(stack)) / 2 + r  # short columns are centred
+            for stack in stacks.values() for r, i in enumerate(stack)}
+    for sweep in (sorted(stacks), sorted(stacks, reverse=True)):
+        for c in sweep:
+            _sort_by_neighbours(stacks[c], neighbours, rank, (tallest - len(stacks[c])) / 2)
+    positions = [(float(MARGIN + column[i] * COLUMN), MARGIN + rank[i] * ROW)
+                 for i in range(len(order))]
+    width = 2 * MARGIN + max(stacks) * COLUMN + BOX[0]
+    return Layout(positions, width, 2 * MARGIN + tallest * ROW)
+
+
+def _sort_by_neighbours(stack: list[int], neighbours: list[list[int]],
+                        rank: dict[int, float], offset: float) -> None:
+    def mean_rank(i: int) -> float:
+        near = neighbours[i]
+        return sum(rank[j] for j in near) / len(near) if near else rank[i]
+
+    stack.sort(key=lambda i: (mean_rank(i), i))
+    for r, i in enumerate(stack):
+        rank[i] = offset + r
