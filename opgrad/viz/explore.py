@@ -27,7 +27,7 @@ from opgrad.core import Value, topological_order
 from opgrad.plugins import op_of
 from opgrad.testing.numeric import numerical_derivative
 from opgrad.viz.explain import backward_steps
-from opgrad.viz.layout import BOX, arrange
+from opgrad.viz.layout import BOX, PILL, arrange
 
 MAX_NODES = 1000  # above this the page would be slow to lay out and to read
 # JSON can hold these inside a <script> element only escaped: "</" would end it
@@ -50,6 +50,10 @@ class Explorer:
     html: str
     nodes: int
     path: Path | None = None
+
+    def __repr__(self) -> str:
+        where = "None" if self.path is None else repr(str(self.path))
+        return f"Explorer(nodes={self.nodes}, path={where})"
 
     def _repr_html_(self) -> str:
         return (f'<iframe title="opgrad backprop explorer" sandbox="allow-scripts" '
@@ -107,7 +111,7 @@ def explorer_data(root: Value) -> dict[str, Any]:
     steps = [[s.at, s.into, s.slot, _number(s.local), _number(s.upstream),
               _number(s.product), _number(s.total)] for s in trace.steps]
     return {"root": trace.names[root], "width": layout.width, "height": layout.height,
-            "box": BOX, "nodes": nodes, "steps": steps}
+            "box": BOX, "pill": PILL, "nodes": nodes, "steps": steps}
 
 
 def _node(node: Value, name: str, grad: float, position: tuple[float, float],

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from opgrad.core import Value
 
-COLUMN = 230  # horizontal distance between columns (a box, the op circle, the gaps)
-ROW = 74  # vertical distance between rows
-MARGIN = 70  # around the drawing; the op circle of the first column sits in it
-BOX = (150, 56)  # a value's box: label, data, grad
+COLUMN = 215  # horizontal distance between columns (a box, the op oval, the gaps)
+ROW = 72  # vertical distance between rows
+MARGIN = 24  # around the drawing (the first column holds only leaves: no op ovals)
+BOX = (130, 56)  # a value's box: label, data, grad
+PILL = 40  # an op's oval is centred this far left of the box it computes
 
 
 @dataclass(frozen=True)

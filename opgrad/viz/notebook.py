@@ -11,7 +11,7 @@ from html import escape
 
 from opgrad.core import Value, topological_order, value_of
 from opgrad.viz.explain import names
-from opgrad.viz.layout import BOX, arrange
+from opgrad.viz.layout import BOX, PILL, arrange
 
 MAX_DRAWN = 40  # nodes drawn inline; more would not fit a notebook cell
 SCALE = 0.8  # the drawing is shown a little smaller than the explorer's
@@ -50,21 +50,21 @@ def graph_svg(order: list[Value]) -> str:
 
 
 def _op_oval(node: Value, x: float, y: float, inputs: list[tuple[float, float]]) -> list[str]:
-    cx, cy = x - 46, y + BOX[1] / 2
+    cx, cy = x - PILL, y + BOX[1] / 2
     symbol = node._op  # the operator symbol, else the op's name
-    rx = max(16.0, 4 + 3.6 * min(len(symbol), 9))
+    rx = max(16.0, 4 + 3.3 * min(len(symbol), 8))
     lines = [f'<path d="M{px + BOX[0]},{py + BOX[1] / 2} C{(px + BOX[0] + cx) / 2},'
              f'{py + BOX[1] / 2} {(px + BOX[0] + cx) / 2},{cy} {cx - rx},{cy}" fill="none" '
              f'stroke="#999"/>' for px, py in inputs]
     lines += [f'<path d="M{cx + rx},{cy} L{x},{cy}" stroke="#999"/>',
               f'<ellipse cx="{cx}" cy="{cy}" rx="{rx}" ry="15" fill="#eef3fb" stroke="#888"/>',
-              f'<text x="{cx}" y="{cy + 4}" text-anchor="middle">{escape(symbol[:9])}</text>']
+              f'<text x="{cx}" y="{cy + 4}" text-anchor="middle">{escape(symbol[:8])}</text>']
     return lines
 
 
 def _box(name: str, node: Value, x: float, y: float) -> list[str]:
     fill = "#fff" if node.parents else "#fffdf3"
-    rows = [(16, escape(name[:22]), ' font-weight="bold"'), (32, f"data {node.data:.4g}", ""),
+    rows = [(16, escape(name[:18]), ' font-weight="bold"'), (32, f"data {node.data:.4g}", ""),
             (48, f"grad {value_of(node.grad):.4g}", "")]
     return [f'<rect x="{x}" y="{y}" width="{BOX[0]}" height="{BOX[1]}" rx="6" fill="{fill}" '
             f'stroke="#888"/>',
