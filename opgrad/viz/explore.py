@@ -152,7 +152,7 @@ def _slope(order: list[Value], index: dict[Value, int], leaf: int) -> float | No
             op = op_of(node)
             if op is not None:
                 data[i] = op.forward(*(data[index[p]] for p in node.parents))
-        return data[-1]
+        return float(data[-1])  # a complex result (pow of a negative base) raises here
 
     try:
         return numerical_derivative(root_data, order[leaf].data)
