@@ -1,9 +1,11 @@
 """Placing a graph left to right, like the lecture drawings: inputs left, the root right.
 
-A node made by an op sits one column right of its deepest input; a leaf sits
-just left of its first consumer, so a constant deep in the graph stays near
-where it is used. Within a column, nodes are ordered by the mean row of their
-neighbours (one sweep each way), which keeps most edges short and uncrossed.
+Each node sits just left of its earliest use (the root at the far right),
+so a constant or a product feeding deep into the graph stays near where it
+is used, and a running sum reads as a staircase; a node with more inputs
+than uses then moves back next to its inputs, which shortens its edges.
+Within a column, nodes are ordered by the mean row of their neighbours (one
+sweep each way), which keeps most edges short and uncrossed.
 """
 
 from __future__ import annotations
@@ -29,18 +31,26 @@ class Layout:
 
 
 def columns(order: list[Value], index: dict[Value, int]) -> list[int]:
-    """The column of each node (a position in ``order``): its depth from the inputs."""
+    """The column of each node (a position in ``order``): as far right as its uses allow."""
     column = [0] * len(order)
-    for i, node in enumerate(order):
+    for i, node in enumerate(order):  # first as far left as the inputs allow
         if node.parents:
             column[i] = 1 + max(column[index[p]] for p in node.parents)
-    first_use: dict[int, int] = {}
-    for i, node in enumerate(order):
+    used_at: list[int | None] = [None] * len(order)
+    for i in reversed(range(len(order))):  # then right up against the first use
+        first_use = used_at[i]
+        if first_use is not None:
+            column[i] = first_use - 1
+        for parent in order[i].parents:
+            j = index[parent]
+            used_at[j] = column[i] if used_at[j] is None else min(used_at[j], column[i])
+    uses = [0] * len(order)
+    for node in order:
         for parent in node.parents:
-            first_use.setdefault(index[parent], column[i])
-    for i, node in enumerate(order):
-        if not node.parents and i in first_use:
-            column[i] = first_use[i] - 1
+            uses[index[parent]] += 1
+    for i, node in enumerate(order):  # more edges in than out: back left, edges get shorter
+        if node.parents and len(node.parents) > uses[i] > 0:
+            column[i] = 1 + max(column[index[p]] for p in node.parents)
     lowest = min(column)
     return [c - lowest for c in column]
 
