@@ -31,28 +31,32 @@ class Layout:
 
 
 def columns(order: list[Value], index: dict[Value, int]) -> list[int]:
-    """The column of each node (a position in ``order``): as far right as its uses allow."""
+    """The column of each node (a position in ``order``), 0 for the leftmost."""
     column = [0] * len(order)
     for i, node in enumerate(order):  # first as far left as the inputs allow
         if node.parents:
             column[i] = 1 + max(column[index[p]] for p in node.parents)
-    used_at: list[int | None] = [None] * len(order)
-    for i in reversed(range(len(order))):  # then right up against the first use
-        first_use = used_at[i]
-        if first_use is not None:
-            column[i] = first_use - 1
+    first_use: dict[int, int] = {}
+    for i in reversed(range(len(order))):  # then right up against the earliest use
+        if i in first_use:
+            column[i] = first_use[i] - 1
         for parent in order[i].parents:
             j = index[parent]
-            used_at[j] = column[i] if used_at[j] is None else min(used_at[j], column[i])
+            first_use[j] = min(first_use.get(j, column[i]), column[i])
+    _pull_back(order, index, column)
+    lowest = min(column)
+    return [c - lowest for c in column]
+
+
+def _pull_back(order: list[Value], index: dict[Value, int], column: list[int]) -> None:
+    """A node with more edges in than out moves back next to its inputs: shorter edges."""
     uses = [0] * len(order)
     for node in order:
         for parent in node.parents:
             uses[index[parent]] += 1
-    for i, node in enumerate(order):  # more edges in than out: back left, edges get shorter
+    for i, node in enumerate(order):
         if node.parents and len(node.parents) > uses[i] > 0:
             column[i] = 1 + max(column[index[p]] for p in node.parents)
-    lowest = min(column)
-    return [c - lowest for c in column]
 
 
 def arrange(order: list[Value]) -> Layout:
