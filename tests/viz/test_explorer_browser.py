@@ -169,3 +169,20 @@ def test_a_300_node_graph_paints_quickly(chromium: Any, tmp_path: Path) -> None:
 def test_the_readme_screenshot_is_committed(shot: str) -> None:
     image = Path(__file__).resolve().parents[2] / "docs" / "images" / shot
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "run: python -m tests.viz.browser"
+
+
+def test_the_inline_notebook_frame_runs_the_explorer(chromium: Any, tmp_path: Path) -> None:
+    root = teaching_graph()
+    frame = explore(root)._repr_html_()  # what a notebook puts in the cell's output
+    host = tmp_path / "notebook-cell.html"
+    host.write_text(f"<!DOCTYPE html><html><body>{frame}</body></html>")
+    chromium.get(host.as_uri())
+    chromium.switch_to.frame(chromium.find_element("tag name", "iframe"))
+    try:
+        drawn = chromium.execute_script("return document.querySelectorAll('g.node').length")
+        assert drawn == len(opgrad.topological_order(root))
+        chromium.find_element("id", "last").click()
+        assert shown_grads(chromium) == backward_grads(root)
+    finally:
+        chromium.switch_to.default_content()
+    assert console(chromium) == []
