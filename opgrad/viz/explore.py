@@ -164,12 +164,14 @@ def write_atomically(target: Path, text: str) -> None:
     """Write ``text`` to ``target`` through a temporary file, so no half-written page is left."""
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    except OSError as exc:  # name the file asked for, in one line
-        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from None
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, target)
-    except OSError as exc:
+    except BaseException as exc:  # even on Ctrl-C: no temporary file left behind
         Path(temporary).unlink(missing_ok=True)
-        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from None
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise
