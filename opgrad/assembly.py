@@ -87,7 +87,10 @@ def default_registry() -> Registry:
         return _active.under_construction
     registry = _active.registry
     if registry is None:
+        from opgrad.viz import notebook  # here, not at the top: viz imports this module
+
         guards.bind_comparisons()
+        notebook.bind_display()  # Jupyter draws a Value (IPython itself is not imported)
         registry = build_registry()
         _active.activate(registry)
     return registry

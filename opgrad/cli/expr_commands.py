@@ -46,6 +46,8 @@ def add_commands(commands: Any) -> None:
         "explain", help="print the forward and backward pass step by step",
         description=f"A worked chain-rule exercise for EXPR. {EXPRESSION_HELP}.")
     _expression_arguments(explain)
+    explain.add_argument("--html", type=Path, metavar="FILE",
+                         help="also write the backprop explorer: one self-contained page")
     explain.set_defaults(run=cmd_explain)
 
     plot = commands.add_parser(
@@ -104,9 +106,17 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from opgrad.viz import explain
+    from opgrad.viz import GraphTooLargeError, explain, explore
 
-    print(explain(build(args)))
+    root = build(args)
+    print(explain(root))
+    if args.html is not None:
+        check_folder(args.html)
+        try:
+            explore(root, args.html)
+        except GraphTooLargeError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
 
 

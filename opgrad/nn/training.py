@@ -102,8 +102,11 @@ def _check_width(row: Sequence[Value], classes: int, loss: str) -> None:
 
 def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: str = "hinge",
         l2: float = 1e-4, on_step: Callable[[StepResult], None] | None = None,
-        compiled: bool = False) -> list[StepResult]:
+        compiled: bool = False, live: bool = False) -> list[StepResult]:
     """Full-batch training: each step builds the loss, runs backward, updates.
+
+    With ``live=True`` a notebook redraws the loss curve and the decision
+    boundary as training runs; a terminal shows a progress bar.
 
     With ``compiled=True`` the step is traced once with :func:`opgrad.compile`
     and the generated code runs instead (traced again if the data makes the
@@ -114,6 +117,12 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if live:
+        from opgrad.viz.live import live_reporter
+
+        with live_reporter(model, data, steps, on_step) as report:
+            return fit(model, data, optimizer, steps, loss=loss, l2=l2, on_step=report,
+                       compiled=compiled)
     run = _compiled_step(model, data, loss, l2) if compiled else _dynamic_step(
         model, data, loss, l2)
     history = []

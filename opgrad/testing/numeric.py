@@ -55,6 +55,11 @@ class Sensitivity:
                   f"{b.slope:>10.6g}" for b in self.bumps]
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:  # a notebook shows the bumps as a table
+        from opgrad.viz.tables import sensitivity_table
+
+        return sensitivity_table(self)
+
     def slopes(self) -> dict[str, float]:
         """The slope for each input, by name."""
         return {b.name: b.slope for b in self.bumps}

@@ -52,6 +52,11 @@ class OpCheck:
         return "\n".join([line, *(f"  - {p}" for p in self.problems),
                           *(f"  note: {n}" for n in self.notes)])
 
+    def _repr_html_(self) -> str:  # a notebook shows the verdict as a table
+        from opgrad.viz.tables import check_table
+
+        return check_table(self)
+
 
 def check_op(
     name: str, *, points: int = 8, seed: int = 0, atol: float = 1e-5, rtol: float = 1e-3,

@@ -31,6 +31,14 @@ def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[st
                            resolution: int = 80) -> None:
     """Save a PNG of the model's class regions with the data points on top."""
     plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6, 5))
+    draw_decision_boundary(axes, model, data, resolution)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+
+
+def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int = 80) -> None:
+    """Draw the model's class regions and the data points on matplotlib ``axes``."""
     xs = [p[0] for p in data.x]
     ys = [p[1] for p in data.x]
     lo_x, hi_x = min(xs) - 0.5, max(xs) + 0.5
@@ -38,12 +46,9 @@ def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[st
     grid_x = [lo_x + (hi_x - lo_x) * i / (resolution - 1) for i in range(resolution)]
     grid_y = [lo_y + (hi_y - lo_y) * j / (resolution - 1) for j in range(resolution)]
     regions = [[predict_class(model, [gx, gy]) for gx in grid_x] for gy in grid_y]
-    figure, axes = plt.subplots(figsize=(6, 5))
     levels = [k - 0.5 for k in range(data.classes + 1)]  # one band per class
     axes.contourf(grid_x, grid_y, regions, levels=levels, cmap="coolwarm", alpha=0.35)
     axes.scatter(xs, ys, c=data.y, cmap="coolwarm", edgecolors="black", s=30)
     axes.set_title(f"opgrad MLP {'-'.join(map(str, model.sizes))} on {data.name}")
     axes.set_xlim(lo_x, hi_x)
     axes.set_ylim(lo_y, hi_y)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)

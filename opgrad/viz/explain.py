@@ -20,6 +20,9 @@ class Edge:
     upstream: float
     product: float
     total: float  # the input's gradient after adding the product
+    at: int  # the node's position in the forward order
+    into: int  # the input's position in the forward order
+    slot: int  # which argument of the op the input is (0 for the first)
 
 
 def names(order: list[Value]) -> dict[Value, str]:
@@ -54,6 +57,7 @@ def backward_steps(root: Value) -> Trace:
     """
     order = topological_order(root)
     named = names(order)
+    position = {node: i for i, node in enumerate(order)}
     grads: dict[Value, float] = {node: 0.0 for node in order}
     grads[root] = 1.0
     steps = []
@@ -62,16 +66,31 @@ def backward_steps(root: Value) -> Trace:
         if op is None:
             continue
         partials = partials_of(op, node, create_graph=False)
-        for parent, local in zip(node.parents, partials, strict=True):
+        for slot, (parent, local) in enumerate(zip(node.parents, partials, strict=True)):
             product = local * grads[node]
             grads[parent] += product
             steps.append(Edge(named[node], op.name, op.formula, named[parent], local,
-                              grads[node], product, grads[parent]))
+                              grads[node], product, grads[parent], position[node],
+                              position[parent], slot))
     return Trace(order, named, steps, grads)
 
 
-def explain(root: Value) -> str:
-    """The forward pass node by node, then each backward edge with its numbers."""
+class Explanation(str):
+    """What :func:`explain` returns: the text, which a notebook shows as HTML tables."""
+
+    trace: Trace
+
+    def _repr_html_(self) -> str:
+        from opgrad.viz.tables import trace_tables
+
+        return trace_tables(self.trace)
+
+
+def explain(root: Value) -> Explanation:
+    """The forward pass node by node, then each backward edge with its numbers.
+
+    The result is a ``str``; in a notebook it displays as tables.
+    """
     trace = backward_steps(root)
     order, named, steps, grads = trace.order, trace.names, trace.steps, trace.grads
     top = named[root]
@@ -85,7 +104,7 @@ def explain(root: Value) -> str:
     lines += ["", f"backward pass, from {top} (d{top}/d{top} = 1):"]
     current = None
     for step in steps:
-        if _is_constant_name(step.input):
+        if is_constant_name(step.input):
             continue  # constants need no gradient
         if step.node != current:
             current = step.node
@@ -93,13 +112,15 @@ def explain(root: Value) -> str:
         lines.append(f"    to {step.input}: local d{step.node}/d{step.input} = {step.local:.6g} "
                      f"x upstream d{top}/d{step.node} = {step.upstream:.6g} -> "
                      f"{step.product:.6g}; d{top}/d{step.input} is now {step.total:.6g}")
-    leaves = [node for node in order if not node.op and not _is_constant_name(named[node])]
+    leaves = [node for node in order if not node.op and not is_constant_name(named[node])]
     lines += ["", "gradients:"]
     lines += [f"  d{top}/d{named[leaf]} = {grads[leaf]:.6g}" for leaf in leaves]
-    return "\n".join(lines)
+    explanation = Explanation("\n".join(lines))
+    explanation.trace = trace
+    return explanation
 
 
-def _is_constant_name(name: str) -> bool:
+def is_constant_name(name: str) -> bool:
     # Constants from an expression are labelled with their own number.
     try:
         float(name)

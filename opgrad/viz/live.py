@@ -1,0 +1,91 @@
+"""``fit(..., live=True)``: the loss curve and the decision boundary, redrawn as training runs.
+
+In a Jupyter kernel the picture is one display that is updated in place; in
+a terminal the command line's progress bar is shown instead. IPython and
+matplotlib are imported only when a live view is asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opgrad._optional import require
+from opgrad.nn.data import Dataset
+from opgrad.nn.module import MLP
+from opgrad.nn.training import StepResult
+from opgrad.viz.boundary import draw_decision_boundary
+
+Report = Callable[[StepResult], None]
+REDRAWS = 10  # pictures per run: each boundary costs a few hundred model evaluations
+RESOLUTION = 30  # grid points per side of the live boundary (the saved one uses 80)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython is not imported to find out)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+@contextmanager
+def live_reporter(model: MLP, data: Dataset, steps: int, on_step: Report | None
+                  ) -> Iterator[Report]:
+    """A step callback showing training live (notebook) or as a progress bar (terminal)."""
+    if in_notebook():
+        shown: Report = LiveFigure(model, data, steps).update
+        yield _both(shown, on_step)
+        return
+    from opgrad.cli.progress import progress_reporter
+
+    with progress_reporter(steps) as bar:
+        yield _both(bar, on_step)
+
+
+def _both(first: Report, second: Report | None) -> Report:
+    if second is None:
+        return first
+
+    def report(result: StepResult) -> None:
+        first(result)
+        second(result)
+
+    return report
+
+
+class LiveFigure:
+    """One notebook display of the loss so far and the current decision boundary."""
+
+    def __init__(self, model: MLP, data: Dataset, steps: int) -> None:
+        self.display = require("IPython.display", "notebook", "fit(live=True)")
+        self.figure_class = require("matplotlib.figure", "viz", "fit(live=True)").Figure
+        self.model, self.data, self.steps = model, data, steps
+        self.every = max(1, steps // REDRAWS)
+        self.losses: list[float] = []
+        self.handle: Any = None
+
+    def update(self, result: StepResult) -> None:
+        self.losses.append(result.loss)
+        if result.step % self.every and result.step != self.steps:
+            return
+        picture = self.display.Image(data=self.png(result), format="png")
+        if self.handle is None:
+            self.handle = self.display.display(picture, display_id=True)
+        else:
+            self.handle.update(picture)
+
+    def png(self, result: StepResult) -> bytes:
+        figure = self.figure_class(figsize=(10, 4))
+        loss_axes, boundary_axes = figure.subplots(1, 2)
+        loss_axes.plot(range(1, len(self.losses) + 1), self.losses)
+        loss_axes.set_xlim(1, max(2, self.steps))
+        loss_axes.set_xlabel("step")
+        loss_axes.set_title(f"loss {result.loss:.4f}, accuracy {result.accuracy:.0%} "
+                            f"(step {result.step}/{self.steps})")
+        draw_decision_boundary(boundary_axes, self.model, self.data, RESOLUTION)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        return buffer.getvalue()
