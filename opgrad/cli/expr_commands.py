@@ -108,10 +108,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from opgrad.viz import GraphTooLargeError, explain, explore
 
+    if args.html is not None:
+        check_output(args.html, (".htm", ".html"))  # before any work
     root = build(args)
     print(explain(root))
     if args.html is not None:
-        check_folder(args.html)
         try:
             explore(root, args.html)
         except GraphTooLargeError as exc:
@@ -134,7 +135,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if unknown:
         raise CommandError(f"no value given for {', '.join(unknown)} (plotting over {args.var}; "
                            f"e.g. --set {unknown[0]}=1.5)")
-    pyplot()  # a clear error naming the viz extra before any work
 
     def f(x: Value) -> Value:
         return evaluate(args.expression, {**dict(args.set), args.var: x})

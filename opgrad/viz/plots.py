@@ -53,11 +53,11 @@ def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
 
     Returns the matplotlib figure; with ``path`` it is also saved there.
     """
-    plt = pyplot()
-    xs, ys, slopes, numeric = sample(f, lo, hi)
+    xs, ys, slopes, numeric = sample(f, lo, hi)  # bad input is named before matplotlib is
     if not xs:
         raise ValueError(f"{title} is undefined or not finite everywhere on [{lo:g}, {hi:g}] "
                          "(with its slope): choose another range")
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     axes.plot(xs, ys, label=title, linewidth=2)
     axes.plot(xs, slopes, label="derivative (backward)", linewidth=2)

@@ -152,7 +152,8 @@ def test_explain_command_writes_the_explorer(tmp_path: Path,
 
 def test_explain_command_onto_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "a", "--set", "a=2", "--html", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == f"opgrad: error: Is a directory: {tmp_path}\n"
+    assert capsys.readouterr().err == (f"opgrad: error: cannot write {tmp_path}: it is a folder; "
+                                       "give a file name\n")
     assert list(tmp_path.iterdir()) == []
 
 
