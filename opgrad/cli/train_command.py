@@ -31,11 +31,13 @@ from opgrad.nn import (
     AdamW,
     Dataset,
     DivergenceError,
+    NonFiniteModelError,
     StepResult,
     fit,
     linear_decay,
     objective,
     parameter_count,
+    save_model,
 )
 from opgrad.nn.optim import Optimizer, Schedule
 
@@ -223,9 +225,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _write_outputs(args: argparse.Namespace, model: MLP, data: Dataset) -> None:
     if args.save is not None:
-        from opgrad.nn import save_model
-
-        save_model(model, args.save)
+        try:
+            save_model(model, args.save)
+        except NonFiniteModelError as exc:  # finite loss, yet a parameter went nan
+            raise CommandFailure(str(exc)) from None
         print(f"saved the model to {args.save}", file=sys.stderr)
     if args.plot is not None:
         from opgrad.viz import plot_decision_boundary
