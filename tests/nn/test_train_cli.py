@@ -154,6 +154,8 @@ def test_nonsense_numbers_are_refused(capsys: pytest.CaptureFixture[str], flag: 
          "limit of 100,000"),
         (["--samples", "100000000"], "--samples is 100,000,000, above the limit of 10,000"),
         (["--steps", "1000000000"], "--steps is 1,000,000,000, above the limit of 100,000"),
+        (["--dataset", "spiral", "--hidden", "20000"], "parameters (from --hidden) is 120,003, "
+         "above the limit of 100,000"),  # 80,001 with one output: the classes count
         (["--samples", "10000", "--hidden", "300"], "samples x parameters (one step's graph) "
          "is 12,010,000, above the limit of 2,000,000"),
     ],
