@@ -103,8 +103,9 @@ def _create_temporary(target: Path) -> Path:
 def _remove_stale_temporaries(folder: Path) -> None:
     """Delete temporaries that killed saves left in ``folder`` (best effort)."""
     cutoff = time.time() - STALE_SECONDS
-    for leftover in folder.iterdir():
-        if TEMPORARY.fullmatch(leftover.name):
+    with contextlib.suppress(OSError):  # cleaning up must never make a save fail
+        leftovers = [path for path in folder.iterdir() if TEMPORARY.fullmatch(path.name)]
+        for leftover in leftovers:
             with contextlib.suppress(OSError):  # gone already, or not ours to delete
                 info = leftover.lstat()
                 if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
@@ -117,6 +118,8 @@ def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
     Files larger than ``max_bytes`` (default :data:`MAX_MODEL_BYTES`) are
     refused unread; pass a larger value for a bigger model.
     """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"load_model: max_bytes must be a whole number >= 1, got {max_bytes!r}")
     document = _parse(path, _read(path, max_bytes))
     nin, nouts, activation = _architecture(path, document)
     parameters = _field(path, document, "parameters", dict)

@@ -31,7 +31,7 @@ HOSTILE = [
 ]
 OPTIONS = [["--set", "a=2"], ["--set", "b=-3"], ["--set", "x=0.5"], ["--set", "a=nan"],
            ["--set", "b=1e999"], ["--set", "n1=1"], ["--set", "=1"], ["--set"], ["--"],
-           ["-h"], ["--sett", "a=1"], ["-"]]
+           ["-h"], ["--sett", "a=1"], ["-"], ["-o", "g\x00.dot"], ["-o", "."], ["-o", "g.txt"]]
 
 
 def random_text(rng: random.Random) -> str:

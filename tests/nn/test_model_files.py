@@ -150,6 +150,10 @@ def test_the_size_cap_can_be_raised(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match=f"larger than {size - 1:,} bytes"):
         load_model(path, max_bytes=size - 1)
     assert load_model(path, max_bytes=size).sizes == [2, 3, 1]
+    for wrong in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=rf"^load_model: max_bytes must be a whole number "
+                           rf">= 1, got {wrong}$"):
+            load_model(path, max_bytes=wrong)  # type: ignore[arg-type]  # deliberately wrong
 
 
 def test_the_errors_say_what_is_wrong(tmp_path: Path) -> None:
