@@ -133,11 +133,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = _model(args, sizes)
     try:
         summary = _train(args, model, data, loss)
+        _write_outputs(args, model, data)
     except CommandFailure as exc:
         if args.json:
             print(json.dumps({"error": str(exc), "loss": None}))
         raise
-    _write_outputs(args, model, data)
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
@@ -167,7 +167,8 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
         except (ValueError, ArithmeticError, BackwardError) as exc:  # e.g. exp overflowed
             raise CommandFailure(f"training failed at step {done + 1}: {exc}") from None
     if not math.isfinite(final_loss.data):  # the last update itself diverged
-        raise CommandFailure(str(DivergenceError(done, final_loss.data)))
+        raise CommandFailure(f"training diverged after step {done}: the final loss is "
+                             f"{final_loss.data} (try a smaller learning rate)")
     return {
         "dataset": data.name, "samples": len(data), "model": model.sizes, "loss_name": loss,
         "optimizer": args.optimizer, "steps": args.steps, "seed": args.seed,
