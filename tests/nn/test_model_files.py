@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -243,3 +244,23 @@ def test_a_symlink_is_written_through(tmp_path: Path) -> None:
     dangling.symlink_to(tmp_path / "models" / "new.json")
     save_model(MLP(2, [3, 1]), dangling)
     assert dangling.is_symlink() and load_model(tmp_path / "models" / "new.json")
+
+
+def test_random_byte_changes_load_or_are_model_file_errors(tmp_path: Path) -> None:
+    """200 seeded mutations of a valid file: each loads, or is refused as a ModelFileError."""
+    rng = random.Random(11)
+    original = valid_text().encode()
+    path = tmp_path / "m.json"
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(200):
+        data = bytearray(original)
+        for _ in range(rng.randrange(1, 4)):
+            data[rng.randrange(len(data))] = rng.choice(b'0123456789-.eE+[]{}",: nN\x00\xff')
+        path.write_bytes(bytes(data))
+        try:
+            load_model(path)
+        except ModelFileError:
+            outcomes["refused"] += 1
+        else:
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > 100 and outcomes["loaded"] > 10
