@@ -89,6 +89,8 @@ def _children(node: ast.AST, depth: int) -> list[tuple[ast.AST, int]]:
     ``a + b + c`` (parsed as ``(a + b) + c``) is flat, while ``tanh(tanh(a))`` is not."""
     if isinstance(node, ast.BinOp):
         return [(node.left, depth), (node.right, depth + 1)]
+    if isinstance(node, ast.Call):  # the callee is an op name, checked by _call_problem
+        return [(argument, depth + 1) for argument in node.args]
     return [(child, depth + 1) for child in ast.iter_child_nodes(node)
             if not isinstance(child, (ast.operator, ast.unaryop, ast.expr_context))]
 

@@ -73,6 +73,8 @@ def check_output(path: Path, suffixes: Sequence[str] = ()) -> None:
     The folder must exist, ``path`` must name a file (not ``.`` or a folder),
     and end with one of ``suffixes`` when given.
     """
+    if "\x00" in str(path):
+        raise CommandError(f"cannot write {str(path)!r}: a file name cannot hold a NUL byte")
     if not path.name or path.name == ".." or path.is_dir():
         raise CommandError(f"cannot write {path}: it is a folder; give a file name")
     if suffixes and path.suffix.lower() not in suffixes:

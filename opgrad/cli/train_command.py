@@ -31,11 +31,13 @@ from opgrad.nn import (
     AdamW,
     Dataset,
     DivergenceError,
+    NonFiniteModelError,
     StepResult,
     fit,
     linear_decay,
     objective,
     parameter_count,
+    save_model,
 )
 from opgrad.nn.optim import Optimizer, Schedule
 
@@ -50,15 +52,15 @@ class Limit:
 
     what: str
     most: int
-    measure: Callable[[argparse.Namespace], int]
+    measure: Callable[[argparse.Namespace, list[int]], int]  # (args, layer widths) -> size
 
 
 LIMITS = (
-    Limit("--samples", 10_000, lambda args: args.samples),
-    Limit("--steps", 100_000, lambda args: args.steps),
-    Limit("parameters (from --hidden)", 100_000, lambda args: _parameters(args)),
+    Limit("--samples", 10_000, lambda args, sizes: args.samples),
+    Limit("--steps", 100_000, lambda args, sizes: args.steps),
+    Limit("parameters (from --hidden)", 100_000, lambda args, sizes: parameter_count(sizes)),
     Limit("samples x parameters (one step's graph)", 2_000_000,
-          lambda args: args.samples * _parameters(args)),
+          lambda args, sizes: args.samples * parameter_count(sizes)),
 )
 LIMITS_HELP = ("Limits (refused unless --no-limits): " + "; ".join(
     f"{limit.what} at most {limit.most:,}" for limit in LIMITS) + ".")
@@ -119,21 +121,23 @@ def add_commands(commands: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    _check_limits(args)
+    _check_limits(args, [2, *args.hidden, 1])  # before any work, with the fewest outputs
     _check_outputs(args)
     data = DATASETS[args.dataset](n=args.samples, noise=args.noise, seed=args.seed)
     loss = args.loss or ("hinge" if data.classes == 2 else "cross-entropy")
     if data.classes > 2 and loss != "cross-entropy":
         raise CommandError(f"the {args.dataset} dataset has {data.classes} classes: "
                            "use --loss cross-entropy")
-    model = _model(args, 2, data.classes if loss == "cross-entropy" else 1)
+    sizes = [2, *args.hidden, data.classes if loss == "cross-entropy" else 1]
+    _check_limits(args, sizes)  # again, now that the output width is known
+    model = _model(args, sizes)
     try:
         summary = _train(args, model, data, loss)
+        _write_outputs(args, model, data)
     except CommandFailure as exc:
         if args.json:
             print(json.dumps({"error": str(exc), "loss": None}))
         raise
-    _write_outputs(args, model, data)
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
@@ -163,7 +167,8 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
         except (ValueError, ArithmeticError, BackwardError) as exc:  # e.g. exp overflowed
             raise CommandFailure(f"training failed at step {done + 1}: {exc}") from None
     if not math.isfinite(final_loss.data):  # the last update itself diverged
-        raise CommandFailure(str(DivergenceError(done, final_loss.data)))
+        raise CommandFailure(f"training diverged after step {done}: the final loss is "
+                             f"{final_loss.data} (try a smaller learning rate)")
     return {
         "dataset": data.name, "samples": len(data), "model": model.sizes, "loss_name": loss,
         "optimizer": args.optimizer, "steps": args.steps, "seed": args.seed,
@@ -172,24 +177,20 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
     }
 
 
-def _parameters(args: argparse.Namespace) -> int:
-    return parameter_count([2, *args.hidden, 3 if args.dataset == "spiral" else 1])
-
-
-def _check_limits(args: argparse.Namespace) -> None:
+def _check_limits(args: argparse.Namespace, sizes: list[int]) -> None:
     if args.no_limits:
         return
     for limit in LIMITS:
-        size = limit.measure(args)
+        size = limit.measure(args, sizes)
         if size > limit.most:
             raise CommandError(f"{limit.what} is {size:,}, above the limit of {limit.most:,}; "
                                "pass --no-limits to run it anyway")
 
 
-def _model(args: argparse.Namespace, inputs: int, outputs: int) -> MLP:
+def _model(args: argparse.Namespace, sizes: list[int]) -> MLP:
     """The MLP, refusing an activation that fails on an ordinary input such as -1 or 0."""
     try:
-        model = MLP(inputs, [*args.hidden, outputs], activation=args.activation, seed=args.seed)
+        model = MLP(sizes[0], sizes[1:], activation=args.activation, seed=args.seed)
         activation = getattr(ops, args.activation)
         for x in PROBES:
             activation(Value(x))
@@ -223,9 +224,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _write_outputs(args: argparse.Namespace, model: MLP, data: Dataset) -> None:
     if args.save is not None:
-        from opgrad.nn import save_model
-
-        save_model(model, args.save)
+        try:
+            save_model(model, args.save)
+        except NonFiniteModelError as exc:  # finite loss, yet a parameter went nan
+            raise CommandFailure(str(exc)) from None
         print(f"saved the model to {args.save}", file=sys.stderr)
     if args.plot is not None:
         from opgrad.viz import plot_decision_boundary

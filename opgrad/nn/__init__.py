@@ -4,7 +4,13 @@ from opgrad.nn.data import DATASETS, Dataset, make_circles, make_moons, make_spi
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mean, mse_loss
 from opgrad.nn.module import MLP, Layer, Module, Neuron, parameter_count
 from opgrad.nn.optim import SGD, Adam, AdamW, Optimizer, linear_decay
-from opgrad.nn.serialize import ModelFileError, load_model, save_model
+from opgrad.nn.serialize import (
+    MAX_MODEL_BYTES,
+    ModelFileError,
+    NonFiniteModelError,
+    load_model,
+    save_model,
+)
 from opgrad.nn.training import (
     LOSSES,
     DivergenceError,
@@ -18,6 +24,7 @@ from opgrad.nn.training import (
 __all__ = [
     "DATASETS",
     "LOSSES",
+    "MAX_MODEL_BYTES",
     "MLP",
     "SGD",
     "Adam",
@@ -28,6 +35,7 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "NonFiniteModelError",
     "Optimizer",
     "StepResult",
     "accuracy",

@@ -18,6 +18,20 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
     return lambda step: start + (end - start) * min(step, span) / span
 
 
+def _checked(owner: object, name: str, value: object, *, above_zero: bool = False,
+            below_one: bool = False) -> float:
+    """``value`` as a float if it is a finite number >= 0 (or > 0, and/or < 1), else a
+    ValueError naming ``owner``'s argument ``name``."""
+    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+          and math.isfinite(value) and (value > 0 if above_zero else value >= 0)
+          and not (below_one and value >= 1))
+    if not ok:
+        bounds = ("> 0" if above_zero else ">= 0") + (" and < 1" if below_one else "")
+        raise ValueError(f"{type(owner).__name__}: {name} must be a finite number {bounds}, "
+                         f"got {value!r}")
+    return float(value)  # type: ignore[arg-type]  # checked just above
+
+
 class Optimizer:
     """Holds parameters and a learning rate (a number or a schedule of the step index)."""
 
@@ -25,9 +39,8 @@ class Optimizer:
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
-        if not callable(lr) and not (isinstance(lr, (int, float)) and lr > 0):
-            raise ValueError(f"learning rate must be a positive number or a schedule, got {lr!r}")
-        self.lr = lr
+        self.lr = lr if callable(lr) else _checked(self, "lr (the learning rate)", lr,
+                                                  above_zero=True)
         self.steps = 0
 
     @property
@@ -60,7 +73,8 @@ class SGD(Optimizer):
     def __init__(self, parameters: Iterable[Value], lr: float | Schedule = 0.1,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(parameters, lr)
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = _checked(self, "momentum", momentum)
+        self.weight_decay = _checked(self, "weight_decay", weight_decay)
         self.velocity = [0.0] * len(self.parameters)
 
     def _update(self, index: int, p: Value, lr: float) -> float:
@@ -79,7 +93,13 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(parameters, lr)
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), "
+                             f"got {betas!r}")
+        self.betas = (_checked(self, "betas[0]", betas[0], below_one=True),
+                      _checked(self, "betas[1]", betas[1], below_one=True))
+        self.eps = _checked(self, "eps", eps, above_zero=True)
+        self.weight_decay = _checked(self, "weight_decay", weight_decay)
         self.m = [0.0] * len(self.parameters)
         self.v = [0.0] * len(self.parameters)
 

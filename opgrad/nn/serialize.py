@@ -1,85 +1,203 @@
-"""Saving and loading an MLP as JSON; the write is atomic."""
+"""Saving and loading an MLP as JSON.
+
+Saving is atomic: the model is written to a temporary file beside the target,
+named ``NAME.opgrad-tmp-XXXXXXXX`` so that one left by a killed process says
+what it is, then renamed over the target. A later save to the same folder
+removes such leftovers once they are a minute old. The saved file keeps the
+mode of the file it replaces (a new file gets what the umask allows), and a
+symlink is written through, not replaced. A model with a nan or infinite
+parameter is refused (:class:`NonFiniteModelError`): every saved file loads.
+
+Loading checks the document before building anything: at most ``max_bytes``
+are read, numbers must be finite and short, and the parameter count must
+match the architecture, so a small hostile file cannot make a huge model.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
-import tempfile
+import re
+import secrets
+import stat
+import time
 from pathlib import Path
 from typing import Any
 
-from opgrad.nn.module import MLP
+from opgrad.nn.module import MLP, parameter_count
 
 FORMAT = "opgrad-mlp"
 VERSION = 1
+MAX_MODEL_BYTES = 16 * 1024 * 1024  # about 300,000 parameters; load_model(max_bytes=) raises it
+MAX_NUMBER_LENGTH = 100  # characters of one number in a model file (a float needs at most 24)
+TEMPORARY = re.compile(r".+\.opgrad-tmp-[0-9a-f]{8}")  # NAME.opgrad-tmp-XXXXXXXX
+STALE_SECONDS = 60.0  # a temporary this old belongs to no running save (writes refresh it)
+
+FilePath = str | os.PathLike[str]
 
 
 class ModelFileError(ValueError):
     """A model file is missing, corrupt, or does not describe a valid MLP."""
 
 
-def save_model(model: MLP, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as JSON, atomically (a crash never leaves half a file)."""
+class NonFiniteModelError(ValueError):
+    """The model has a nan or infinite parameter, so it is not saved (it could not load)."""
+
+
+def save_model(model: MLP, path: FilePath) -> None:
+    """Write ``model`` to ``path`` as JSON, atomically (a crash never leaves half a file).
+
+    Raises :class:`NonFiniteModelError` naming the first nan or infinite parameter.
+    """
+    parameters = model.state_dict()
+    for name, value in parameters.items():
+        if not math.isfinite(value):
+            raise NonFiniteModelError(
+                f"cannot save the model to {path}: parameter {name!r} is {value} (training "
+                "diverged?); a saved model must be finite to load again")
     document = {
         "format": FORMAT, "version": VERSION,
         "architecture": {"nin": model.sizes[0], "nouts": model.sizes[1:],
                          "activation": model.activation},
-        "parameters": model.state_dict(),
+        "parameters": parameters,
     }
-    target = Path(path)
     try:
-        _write_atomically(target, document)
+        _write_atomically(Path(os.path.realpath(path)), document)  # through symlinks
     except OSError as exc:  # name the file the caller asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
 
 
 def _write_atomically(target: Path, document: dict[str, Any]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+    _remove_stale_temporaries(target.parent)
+    temporary = _create_temporary(target)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file)
+        with temporary.open("w", encoding="utf-8") as file:
+            json.dump(document, file, allow_nan=False)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, target)  # atomic on POSIX and Windows
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
-def load_model(path: str | os.PathLike[str]) -> MLP:
-    """Read an MLP written by :func:`save_model`; raise :class:`ModelFileError` if invalid."""
+def _create_temporary(target: Path) -> Path:
+    """A new empty file beside ``target``, with the mode the saved file should have."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: not a readable JSON model file ({exc})") from exc
-    architecture = _architecture(path, document)
+        mode = None  # a new file: os.open applies the umask to 0o666
+    while True:
+        temporary = target.with_name(f"{target.name}.opgrad-tmp-{secrets.token_hex(4)}")
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        if mode is not None:
+            os.chmod(temporary, mode)
+        return temporary
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporaries that killed saves left in ``folder`` (best effort)."""
+    cutoff = time.time() - STALE_SECONDS
+    with contextlib.suppress(OSError):  # cleaning up must never make a save fail
+        leftovers = [path for path in folder.iterdir() if TEMPORARY.fullmatch(path.name)]
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):  # gone already, or not ours to delete
+                info = leftover.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                    leftover.unlink()
+
+
+def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
+    """Read an MLP written by :func:`save_model`; raise :class:`ModelFileError` if invalid.
+
+    Files larger than ``max_bytes`` (default :data:`MAX_MODEL_BYTES`) are
+    refused unread; pass a larger value for a bigger model.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"load_model: max_bytes must be a whole number >= 1, got {max_bytes!r}")
+    document = _parse(path, _read(path, max_bytes))
+    nin, nouts, activation = _architecture(path, document)
+    parameters = _field(path, document, "parameters", dict)
+    expected = parameter_count([nin, *nouts])
+    if len(parameters) != expected:
+        raise ModelFileError(f"{path}: the architecture {[nin, *nouts]} has {expected:,} "
+                             f"parameters, the file gives {len(parameters):,}")
     try:
-        model = MLP(**architecture)
-        model.load_state_dict(_field(path, document, "parameters", dict))
+        model = MLP(nin, nouts, activation)
+        model.load_state_dict(parameters)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
     return model
 
 
-def _architecture(path: str | os.PathLike[str], document: Any) -> dict[str, Any]:
+def _read(path: FilePath, max_bytes: int) -> str:
+    try:
+        with open(path, "rb") as file:
+            data = file.read(max_bytes + 1)
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path}: not a readable JSON model file ({exc})") from exc
+    if len(data) > max_bytes:
+        raise ModelFileError(f"{path}: larger than {max_bytes:,} bytes, the limit for a model "
+                             "file; pass load_model(..., max_bytes=N) to read a bigger one")
+    return text
+
+
+def _parse(path: FilePath, text: str) -> Any:
+    try:
+        return json.loads(text, parse_int=_number(int), parse_float=_number(float),
+                          parse_constant=_no_constant)
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a model file (JSON nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError, or a number refused below
+        raise ModelFileError(f"{path}: not a readable JSON model file ({exc})") from None
+
+
+def _number(kind: type[int] | type[float]) -> Any:
+    def convert(text: str) -> int | float:
+        if len(text) > MAX_NUMBER_LENGTH:
+            raise ValueError(f"a number {len(text):,} characters long: {text[:20]}...")
+        value = kind(text)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {text} is too large for a float")
+        return value
+
+    return convert
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a model can hold")
+
+
+def _architecture(path: FilePath, document: Any) -> tuple[int, list[int], str | None]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not an opgrad model file (expected format {FORMAT!r})")
-    if document.get("version") != VERSION:
-        raise ModelFileError(f"{path}: unsupported version {document.get('version')!r}")
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:  # true == 1 in Python, not here
+        raise ModelFileError(f"{path}: unsupported version {version!r}")
     spec = _field(path, document, "architecture", dict)
     nin, nouts = spec.get("nin"), spec.get("nouts")
-    if not isinstance(nin, int) or not isinstance(nouts, list) or not all(
-            isinstance(n, int) and n > 0 for n in nouts) or nin < 1:
+    if not _positive_int(nin) or not isinstance(nouts, list) or not nouts or not all(
+            _positive_int(n) for n in nouts):
         raise ModelFileError(f"{path}: architecture needs nin and nouts as positive integers")
     activation = spec.get("activation")
     if activation is not None and not isinstance(activation, str):
         raise ModelFileError(f"{path}: activation must be an op name or null")
-    return {"nin": nin, "nouts": nouts, "activation": activation}
+    return nin, nouts, activation
 
 
-def _field(path: str | os.PathLike[str], document: dict[str, Any], key: str, kind: type) -> Any:
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _field(path: FilePath, document: dict[str, Any], key: str, kind: type) -> Any:
     value = document.get(key)
     if not isinstance(value, kind):
         raise ModelFileError(f"{path}: {key!r} is missing or not a {kind.__name__}")

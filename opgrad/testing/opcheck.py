@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ def check_op(
     mode and second derivatives against finite differences at ``points``
     samples from the op's domain, away from its kinks.
     """
+    _check_arguments(points, atol, rtol, eps)
     op = default_registry()[name]
     result = OpCheck(name, points)
     samples = sample_points(op, points, seed)
@@ -84,6 +86,17 @@ def check_op(
             result.notes.append("no second derivatives: local_grads works on floats only "
                                 "(write it with operators and opgrad.ops calls)")
     return result
+
+
+def _check_arguments(points: int, atol: float, rtol: float, eps: float) -> None:
+    """A ValueError naming the first argument of check_op that cannot work."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ValueError(f"check_op: points must be a whole number >= 1, got {points!r}")
+    for name, value, zero_ok in (("atol", atol, True), ("rtol", rtol, True), ("eps", eps, False)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
+            bound = ">= 0" if zero_ok else "> 0"
+            raise ValueError(f"check_op: {name} must be a finite number {bound}, got {value!r}")
 
 
 def _rule_runs_on_values(function: Callable[..., Any], point: list[float]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable
 
 from opgrad.core import BackwardError, Value
@@ -67,5 +68,7 @@ def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
     axes.legend()
     axes.set_title(f"{title} and its derivative")
     if path is not None:
-        figure.savefig(path, dpi=100, bbox_inches="tight")
+        with warnings.catch_warnings():  # numpy overflows placing ticks for values near 1e308
+            warnings.simplefilter("ignore", RuntimeWarning)
+            figure.savefig(path, dpi=100, bbox_inches="tight")
     return figure

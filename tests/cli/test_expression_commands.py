@@ -77,6 +77,8 @@ def test_a_range_may_start_with_a_minus(tmp_path: Path, matplotlib: ModuleType,
         (["explain", "n1 * a", "--set", "n1=1", "--set", "a=2"], "'n1' cannot name a variable"),
         (["graph", "a", "--set", "a=1", "-o", "g.txt"], "use a file name ending in .dot, .gv, "
          ".svg or .png"),
+        (["graph", "a", "--set", "a=1", "-o", "g\x00.dot"], "cannot write 'g\\x00.dot': a file "
+         "name cannot hold a NUL byte"),
     ],
 )
 def test_refused_with_one_line_and_nothing_written(

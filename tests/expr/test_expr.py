@@ -107,6 +107,12 @@ def test_names_like_numbers_or_intermediates_are_fine_with_more_letters() -> Non
     assert evaluate("nan_count * inf2 + n1x + nn1", values).data == 15.0
 
 
+def test_reserved_variable_names_can_still_name_ops(registry: object) -> None:
+    opgrad.register(lambda x: 2 * x, name="n2", local_grads=lambda x, out: (2.0,),
+                    formula="d/dx n2(x) = 2")
+    assert evaluate("n2(a)", VALUES).data == 4.0
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=60))
 def test_any_text_gives_a_value_or_an_expression_error(text: str) -> None:

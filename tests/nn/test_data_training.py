@@ -107,9 +107,14 @@ def write(path: Path, text: str) -> Path:
          '"activation": null}}', "'parameters' is missing"),
         ('{"format": "opgrad-mlp", "version": 1, "architecture": {"nin": 2, "nouts": [1], '
          '"activation": null}, "parameters": {"layers.0.neurons.0.w.0": 1.0}}',
-         "missing \\['layers.0.neurons.0.b'"),
+         "the architecture \\[2, 1\\] has 3 parameters, the file gives 1"),
+        ('{"format": "opgrad-mlp", "version": 1, "architecture": {"nin": 2, "nouts": [1], '
+         '"activation": null}, "parameters": {"layers.0.neurons.0.w.0": 1.0, '
+         '"layers.0.neurons.0.w.1": 1.0, "layers.0.neurons.0.x": 1.0}}',
+         "missing \\['layers.0.neurons.0.b'\\], unexpected \\['layers.0.neurons.0.x'\\]"),
         ('{"format": "opgrad-mlp", "version": 1, "architecture": {"nin": 1, "nouts": [1], '
-         '"activation": "nosuch"}, "parameters": {}}', "activation 'nosuch' is not a registered"),
+         '"activation": "nosuch"}, "parameters": {"a": 1, "b": 2}}',
+         "activation 'nosuch' is not a registered"),
     ],
 )
 def test_corrupt_or_mismatched_files_are_rejected(tmp_path: Path, content: str,
@@ -129,7 +134,7 @@ def test_a_crash_mid_write_keeps_the_old_file(tmp_path: Path,
     save_model(MLP(2, [2, 1], seed=1), path)
     before = path.read_text()
 
-    def crash(document: object, file: object) -> None:
+    def crash(document: object, file: object, **options: object) -> None:
         file.write('{"format": "opgrad-mlp", "ver')  # type: ignore[attr-defined]
         raise KeyboardInterrupt  # the process dies half-way through the write
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -147,7 +148,42 @@ def test_linear_decay_schedule_drives_the_learning_rate() -> None:
 def test_optimizer_argument_errors() -> None:
     with pytest.raises(ValueError, match="SGD got no parameters"):
         SGD([])
-    with pytest.raises(ValueError, match="learning rate must be a positive number"):
+    with pytest.raises(ValueError, match=r"^Adam: lr \(the learning rate\) must be a finite "
+                       r"number > 0, got -1.0$"):
         Adam(values([1.0]), lr=-1.0)
     with pytest.raises(ValueError, match="at least one step"):
         linear_decay(1.0, 0.1, 0)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda p: Adam(p, eps=0), r"^Adam: eps must be a finite number > 0, got 0$"),
+        (lambda p: Adam(p, eps=-1e-8), r"^Adam: eps must be a finite number > 0, got -1e-08$"),
+        (lambda p: Adam(p, betas=(1.0, 0.999)),
+         r"^Adam: betas\[0\] must be a finite number >= 0 and < 1, got 1.0$"),
+        (lambda p: AdamW(p, betas=(0.9, 1.5)),
+         r"^AdamW: betas\[1\] must be a finite number >= 0 and < 1, got 1.5$"),
+        (lambda p: Adam(p, betas=(-0.1, 0.9)), r"betas\[0\] must be a finite number >= 0"),
+        (lambda p: Adam(p, betas=(0.9,)), r"^Adam: betas must be a pair \(beta1, beta2\)"),
+        (lambda p: Adam(p, weight_decay=math.nan), r"^Adam: weight_decay must be a finite"),
+        (lambda p: Adam(p, lr=math.inf), r"^Adam: lr \(the learning rate\) must be a finite"),
+        (lambda p: SGD(p, lr=math.nan), r"^SGD: lr \(the learning rate\) must be a finite"),
+        (lambda p: SGD(p, lr=0), r"^SGD: lr \(the learning rate\) must be a finite number > 0"),
+        (lambda p: SGD(p, lr=True), r"^SGD: lr \(the learning rate\) must be a finite number"),
+        (lambda p: SGD(p, momentum=-5), r"^SGD: momentum must be a finite number >= 0, got -5$"),
+        (lambda p: SGD(p, momentum=math.nan), r"^SGD: momentum must be a finite number >= 0"),
+        (lambda p: SGD(p, weight_decay=-1), r"^SGD: weight_decay must be a finite number >= 0"),
+    ],
+)
+def test_optimizer_hyperparameters_are_checked_at_construction(make: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make(values([1.0]))
+
+
+def test_adam_takes_its_edge_values() -> None:
+    p = values([1.0])
+    optimizer = Adam(p, betas=(0.0, 0.0), eps=1e-300)
+    p[0].grad = 0.0
+    optimizer.step()  # no division by zero with a zero gradient
+    assert p[0].data == 1.0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from opgrad.cli import main
-from opgrad.nn import load_model
+from opgrad.cli import main, train_command
+from opgrad.nn import MLP, load_model
 
 SMALL = ["train", "--samples", "20", "--steps", "4", "--hidden", "4,4", "--quiet"]
 
@@ -154,6 +156,8 @@ def test_nonsense_numbers_are_refused(capsys: pytest.CaptureFixture[str], flag: 
          "limit of 100,000"),
         (["--samples", "100000000"], "--samples is 100,000,000, above the limit of 10,000"),
         (["--steps", "1000000000"], "--steps is 1,000,000,000, above the limit of 100,000"),
+        (["--dataset", "spiral", "--hidden", "20000"], "parameters (from --hidden) is 120,003, "
+         "above the limit of 100,000"),  # 80,001 with one output: the classes count
         (["--samples", "10000", "--hidden", "300"], "samples x parameters (one step's graph) "
          "is 12,010,000, above the limit of 2,000,000"),
     ],
@@ -225,3 +229,22 @@ def test_outputs_are_checked_before_training(
     assert (status, out) == (2, "")  # nothing was trained
     assert err == f"opgrad: error: cannot write {Path(name)}: {message}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
+
+
+@pytest.mark.parametrize("l2", [[], ["--l2", "0"]])  # without L2 a nan weight may hide
+def test_a_model_gone_non_finite_is_never_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                l2: list[str]) -> None:
+    def poisoned_fit(model: MLP, *args: object, **options: object) -> list[object]:
+        model.layers[0].neurons[0].w[0].data = math.nan  # as a diverging update would
+        return []
+
+    monkeypatch.setattr(train_command, "fit", poisoned_fit)
+    path = tmp_path / "m.json"
+    status, out, err = run(capsys, *SMALL, "--save", str(path), "--json", *l2)
+    assert status == 1 and list(tmp_path.iterdir()) == []
+    message = err.removeprefix("opgrad: error: ").rstrip()
+    assert no_nan(out) == {"error": message, "loss": None}
+    assert re.fullmatch(r"training diverged after step 0: the final loss is nan .*|cannot "
+                        r"save the model to .*: parameter 'layers\.0\.neurons\.0\.w\.0' is "
+                        r"nan .*", message)
