@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from opgrad.core import Value, partials_of, topological_order
@@ -26,16 +27,14 @@ class Edge:
 
 
 def names(order: list[Value]) -> dict[Value, str]:
-    """A readable name per node: its label, else n1, n2, ... in forward order."""
-    named: dict[Value, str] = {}
-    counter = 0
-    for node in order:
-        if node.label:
-            named[node] = node.label
-        else:
-            counter += 1
-            named[node] = f"n{counter}"
-    return named
+    """A readable name per node: its label, else n1, n2, ... in forward order.
+
+    A counter name that some node already has as its label is skipped, so
+    a node labelled "n1" and an unlabelled one never share a name.
+    """
+    labels = {node.label for node in order}
+    unused = (name for name in (f"n{i}" for i in itertools.count(1)) if name not in labels)
+    return {node: node.label or next(unused) for node in order}
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def explain(root: Value) -> Explanation:
     lines += ["", f"backward pass, from {top} (d{top}/d{top} = 1):"]
     current = None
     for step in steps:
-        if is_constant_name(step.input):
+        if is_constant(order[step.into]):
             continue  # constants need no gradient
         if step.node != current:
             current = step.node
@@ -112,7 +111,7 @@ def explain(root: Value) -> Explanation:
         lines.append(f"    to {step.input}: local d{step.node}/d{step.input} = {step.local:.6g} "
                      f"x upstream d{top}/d{step.node} = {step.upstream:.6g} -> "
                      f"{step.product:.6g}; d{top}/d{step.input} is now {step.total:.6g}")
-    leaves = [node for node in order if not node.op and not is_constant_name(named[node])]
+    leaves = [node for node in order if not node.op and not is_constant(node)]
     lines += ["", "gradients:"]
     lines += [f"  d{top}/d{named[leaf]} = {grads[leaf]:.6g}" for leaf in leaves]
     explanation = Explanation("\n".join(lines))
@@ -120,10 +119,14 @@ def explain(root: Value) -> Explanation:
     return explanation
 
 
-def is_constant_name(name: str) -> bool:
-    # Constants from an expression are labelled with their own number.
+def is_constant(node: Value) -> bool:
+    """A leaf labelled with its own number: how expressions label their constants.
+
+    A leaf a user labels "nan" or "2" but that holds another number is a variable.
+    """
+    if node.op or not node.label:
+        return False
     try:
-        float(name)
+        return float(node.label) == node.data
     except ValueError:
         return False
-    return True

@@ -31,15 +31,15 @@ def _cell(value: Cell) -> str:
 
 def trace_tables(trace: Trace) -> str:
     """explain's forward pass, backward edges and leaf gradients as three tables."""
-    from opgrad.viz.explain import is_constant_name
+    from opgrad.viz.explain import is_constant
 
     named, top = trace.names, trace.names[trace.order[-1]]
     forward = [(named[n], n.op or "leaf", ", ".join(named[p] for p in n.parents), n.data)
                for n in trace.order]
     backward = [(s.node, s.formula, s.input, s.local, s.upstream, s.product, s.total)
-                for s in trace.steps if not is_constant_name(s.input)]
+                for s in trace.steps if not is_constant(trace.order[s.into])]
     leaves = [(f"d{top}/d{named[n]}", trace.grads[n]) for n in trace.order
-              if not n.op and not is_constant_name(named[n])]
+              if not n.op and not is_constant(n)]
     return "".join([
         html_table("forward pass", ["node", "op", "inputs", "data"], forward),
         html_table(f"backward pass, from {top}",

@@ -162,3 +162,14 @@ def test_bad_input_is_one_clear_line(args: list[str], message: str,
     assert status == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_explain_keeps_labels_that_look_like_numbers_or_counters() -> None:
+    # A library user's labels: "nan" and "2" on leaves holding other numbers are
+    # variables (with gradients); a label "n1" does not collide with the counter.
+    x, y = Value(3.0, label="nan"), Value(0.5, label="2")
+    z = (x * y).tanh()
+    z.label = "n1"
+    text = explain(z)
+    assert "dn1/dnan = " in text and "dn1/d2 = " in text
+    assert "n2 = mul(nan, 2)" in text  # the product is n2: n1 is taken by a label
