@@ -126,3 +126,10 @@ def test_ops_follow_the_active_registry(registry: Any) -> None:
 def test_ops_come_back_after_a_registry_swap(registry: Any) -> None:
     assert type(Value(1.0) + 1) is Value
     assert (Value(1.0) - 1)._op == "+"  # micrograd's own composition survives a rebind
+
+
+def test_opgrad_draw_dot_draws_compat_graphs(graphviz: ModuleType, graphviz_dot: str) -> None:
+    a = Value(2.0, label="a")
+    out = (a * a - 1).relu()
+    out.backward()
+    assert opgrad.viz.draw_dot(out).pipe(format="svg").startswith(b"<?xml")
