@@ -194,7 +194,8 @@ class Binder:
     def bind_subclass(self, subclass: type[Value]) -> None:
         """Give ``subclass`` its own copy of every op (now and later) whose results are of
         ``subclass``; the methods it defines itself are kept."""
-        self._subclasses[subclass] = frozenset(vars(subclass))
+        # What it defines itself, read before the first binding (binding twice changes nothing).
+        self._subclasses.setdefault(subclass, frozenset(vars(subclass)))
         for op in self._ops.values():
             self._attach(op, subclass)
 

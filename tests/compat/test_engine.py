@@ -133,3 +133,10 @@ def test_opgrad_draw_dot_draws_compat_graphs(graphviz: ModuleType, graphviz_dot:
     out = (a * a - 1).relu()
     out.backward()
     assert opgrad.viz.draw_dot(out).pipe(format="svg").startswith(b"<?xml")
+
+
+def test_binding_the_subclass_again_keeps_micrograd_s_operators() -> None:
+    opgrad.assembly.bind_subclass(Value)
+    with opgrad.use_registry(opgrad.build_registry(autoload=False)):
+        assert (Value(1.0) / 2)._op == "*"  # still micrograd's a * b**-1
+        assert type(Value(1.0).exp()) is Value
