@@ -14,6 +14,11 @@ Engines: micrograd 0.1.0 (the peer); torch scalar mode (0-d float64
 tensors); opgrad dynamic as plain user code; opgrad dynamic the way
 opgrad.nn.fit runs a step (collector paused: opgrad graphs have no cycles);
 opgrad.compile (traced once, generated code per step).
+
+Then micrograd's demo.ipynb itself (tests/compat/micrograd_demo.py: its
+model, loss and training loop, learning rate schedule included) on micrograd
+0.1.0 and, with only the imports changed, on opgrad.compat.micrograd, steps
+alternating: both must agree on the loss (to 1e-12) and accuracy at every step.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import opgrad
 
 ROUNDS = 5
+DEMO_STEPS, DEMO_QUICK_STEPS = 100, 3  # all of the notebook's steps; a few with --quick
 
 
 def make_moons(n: int, noise: float, seed: int) -> tuple[list[list[float]], list[float]]:
@@ -173,11 +180,11 @@ def count_nodes(root: Any) -> int:
     return len(seen)
 
 
-def bytes_per_node(engine: Engine, xs: list[list[float]], ys: list[float]) -> float:
+def bytes_per_node(forward: Callable[[], Any]) -> float:
     """Memory held by one forward graph (tracemalloc), divided by its nodes."""
     gc.collect()
     tracemalloc.start()
-    loss = engine.loss(xs, ys)
+    loss = forward()
     retained, _peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return retained / count_nodes(loss)
@@ -202,8 +209,8 @@ def compare(rounds: int, with_torch: bool) -> dict[str, float]:
             raise SystemExit(f"{name} disagrees with micrograd on the loss: {values}")
     median = {name: statistics.median(ts) for name, ts in times.items()}
     nodes = count_nodes(runners[-1].loss(xs, ys))
-    memory = {"micrograd": bytes_per_node(runners[0], xs, ys),
-              "opgrad": bytes_per_node(runners[-1], xs, ys)}
+    memory = {"micrograd": bytes_per_node(lambda: runners[0].loss(xs, ys)),
+              "opgrad": bytes_per_node(lambda: runners[-1].loss(xs, ys))}
     print(f"moons step, MLP 2-16-16-1: {nodes} nodes; {rounds} rounds, engines alternating; "
           "losses agree at every step")
     print("| engine | median s/step | speed-up vs micrograd | bytes/node |")
@@ -217,6 +224,48 @@ def compare(rounds: int, with_torch: bool) -> dict[str, float]:
     print(f"opgrad.compile of the step (trace + generate + compile): median "
           f"{statistics.median(compile_times):.2f} s")
     return median
+
+
+def micrograd_demo(steps: int) -> None:
+    """micrograd's demo on micrograd 0.1.0 and through opgrad.compat.micrograd, alternating."""
+    import micrograd.engine
+    import micrograd.nn
+
+    from opgrad.compat.micrograd import engine, nn
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests
+    from tests.compat.micrograd_demo import Demo
+
+    demos = {"micrograd 0.1.0": Demo(micrograd.engine, micrograd.nn),
+             "opgrad.compat.micrograd": Demo(engine, nn)}
+    times: dict[str, list[float]] = {name: [] for name in demos}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in demos}
+    for k in range(steps):
+        for name, demo in demos.items():
+            times[name].append(timed(lambda d=demo, r=results[name], k=k: r.append(d.step(k))))
+    worst = _demo_disagreement(*results.values())
+    print(f"micrograd's demo.ipynb, {steps} of its steps, alternating: loss and accuracy agree "
+          f"at every step (largest loss difference {worst:.1e})")
+    print("| engine | median s/step | speed-up vs micrograd | bytes/node |")
+    print("|---|---:|---:|---:|")
+    peer = statistics.median(times["micrograd 0.1.0"])
+    for name, demo in demos.items():
+        seconds = statistics.median(times[name])
+        memory = bytes_per_node(lambda d=demo: d.loss()[0])
+        print(f"| {name} | {seconds:.4f} | {peer / seconds:.1f}x | {memory:.0f} |")
+
+
+def _demo_disagreement(reference: list[tuple[float, float]],
+                       compat: list[tuple[float, float]]) -> float:
+    """The largest loss difference; stops the run if any step differs by more than 1e-12."""
+    worst = 0.0
+    for k, ((loss, accuracy), (compat_loss, compat_accuracy)) in enumerate(
+            zip(reference, compat, strict=True)):
+        worst = max(worst, abs(loss - compat_loss))
+        if abs(loss - compat_loss) > 1e-12 or accuracy != compat_accuracy:
+            raise SystemExit(f"step {k}: micrograd gives loss {loss!r}, accuracy {accuracy}; "
+                             f"opgrad.compat {compat_loss!r}, {compat_accuracy}")
+    return worst
 
 
 def end_to_end(micrograd_step: float) -> None:
@@ -286,6 +335,7 @@ def main() -> None:
     args = parser.parse_args()
     median = compare(1 if args.quick else args.rounds, not args.no_torch)
     registry_cost()
+    micrograd_demo(DEMO_QUICK_STEPS if args.quick else DEMO_STEPS)
     if not args.quick:
         end_to_end(median["micrograd"])
         scaling([8, 16, 32, 64])

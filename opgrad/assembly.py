@@ -15,6 +15,7 @@ from typing import Any
 from typing_extensions import Unpack
 
 from opgrad import guards, ops
+from opgrad.core import Value
 from opgrad.ops import _arithmetic, _functions
 from opgrad.plugins import (
     Binder,
@@ -94,6 +95,13 @@ def default_registry() -> Registry:
         registry = build_registry()
         _active.activate(registry)
     return registry
+
+
+def bind_subclass(subclass: type[Value]) -> None:
+    """Bind every op of the active registry (and of any later one) onto a ``Value``
+    subclass, so that its results are of that subclass (``opgrad.compat`` uses this)."""
+    default_registry()
+    _active.binder.bind_subclass(subclass)
 
 
 @contextmanager

@@ -133,12 +133,11 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-def make_node(
-    data: float, op: OpLike, first: Value | tuple[Value, ...], second: Value | None = None
-) -> Value:
-    """A new Value computed by ``op`` from ``first`` (and ``second``), or from the
-    tuple ``first`` for three or more inputs; a leaf under no_grad."""
-    node = _new_value(Value)
+def make_node(data: float, op: OpLike, first: Value | tuple[Value, ...],
+              second: Value | None = None, kind: type[Value] = Value) -> Value:
+    """A new Value (of class ``kind``) computed by ``op`` from ``first`` (and ``second``),
+    or from the tuple ``first`` for three or more inputs; a leaf under no_grad."""
+    node = _new_value(kind)
     node.data = data
     node.grad = 0.0
     node.label = ""

@@ -6,7 +6,7 @@ import itertools
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from opgrad import ops
 from opgrad._typed import Value
@@ -77,6 +77,17 @@ def _finite_number(name: str, value: object) -> float:
     return float(value)
 
 
+class UniformSource(Protocol):
+    """Where weights are drawn from: a ``random.Random``, or the ``random`` module itself."""
+
+    def uniform(self, a: float, b: float, /) -> float: ...
+
+
+def _weights_source(rng: UniformSource | None) -> UniformSource:
+    """``rng``, or Python's global ``random`` (so ``random.seed`` makes a model reproducible)."""
+    return random if rng is None else rng
+
+
 def _activation(name: str | None) -> Any:
     """The registered unary op called ``name`` (or None for a linear unit)."""
     if name is None:
@@ -90,13 +101,16 @@ def _activation(name: str | None) -> Any:
 
 
 class Neuron(Module):
-    """``activation(w . x + b)``: weights uniform in [-1, 1], bias 0 (as in micrograd)."""
+    """``activation(w . x + b)``: weights uniform in [-1, 1], bias 0 (as in micrograd).
+
+    Weights come from ``rng``, or else from Python's global ``random``.
+    """
 
     def __init__(self, nin: int, activation: str | None = "relu",
-                 rng: random.Random | None = None) -> None:
+                 rng: UniformSource | None = None) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron needs at least one input, got nin={nin!r}")
-        rng = rng or random.Random()
+        rng = _weights_source(rng)
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
@@ -116,10 +130,10 @@ class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; always returns a list."""
 
     def __init__(self, nin: int, nout: int, activation: str | None = "relu",
-                 rng: random.Random | None = None) -> None:
+                 rng: UniformSource | None = None) -> None:
         if not isinstance(nout, int) or nout < 1:
             raise ValueError(f"Layer needs at least one neuron, got nout={nout!r}")
-        rng = rng or random.Random()
+        rng = _weights_source(rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
@@ -134,14 +148,16 @@ class MLP(Module):
     """Layers of the given widths; hidden layers use ``activation``, the last is linear.
 
     Calling it returns the single output as a Value when the last width is 1,
-    else the list of outputs.
+    else the list of outputs. Weights are drawn from ``random.Random(seed)``, an
+    independent generator; without ``seed`` from Python's global ``random``, so
+    ``random.seed(...)`` before building makes the model reproducible.
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str | None = "relu",
                  seed: int | None = None) -> None:
         if not nouts:
             raise ValueError("MLP needs at least one layer width in nouts")
-        rng = random.Random(seed)
+        rng = _weights_source(None if seed is None else random.Random(seed))
         sizes = [nin, *nouts]
         _activation(activation)  # checked even when there is no hidden layer to use it
         self.activation = activation

@@ -46,8 +46,11 @@ def checked_result(op: Op, out: object, inputs: tuple[Any, ...]) -> float:
         raise forward_error(op, inputs, exc) from None
 
 
-def make_apply(op: Op) -> Apply:
-    """``apply(*values) -> Value``: run the forward on Values and record the node."""
+def make_apply(op: Op, kind: type[Value] = Value) -> Apply:
+    """``apply(*values) -> Value``: run the forward on Values and record the node.
+
+    The node is of class ``kind``: a Value subclass (opgrad.compat's) keeps its class.
+    """
     forward = op.forward
     if op.arity == 1:
 
@@ -58,7 +61,7 @@ def make_apply(op: Op) -> Apply:
                 raise forward_error(op, (x.data,), exc) from exc
             if type(out) is not float:
                 out = checked_result(op, out, (x.data,))
-            return make_node(out, op, x)
+            return make_node(out, op, x, None, kind)
 
         return apply_unary
     if op.arity == 2:
@@ -75,13 +78,13 @@ def make_apply(op: Op) -> Apply:
                 raise forward_error(op, (x.data, y.data), exc) from exc
             if type(out) is not float:
                 out = checked_result(op, out, (x.data, y.data))
-            return make_node(out, op, x, y)
+            return make_node(out, op, x, y, kind)
 
         return apply_binary
 
     def apply_many(*xs: Value) -> Value:
         inputs = tuple(x.data for x in xs)
-        return make_node(call_forward(op, inputs), op, xs)  # all inputs in one tuple
+        return make_node(call_forward(op, inputs), op, xs, None, kind)  # inputs in one tuple
 
     return apply_many
 
@@ -165,6 +168,8 @@ def make_operator_methods(op: Op, apply: Apply) -> dict[str, Callable[..., Any]]
     name, reflected_name = BINARY_DUNDERS[op.operator]
 
     def reflected(self: Value, other: Any) -> Any:  # other <op> self
+        if isinstance(other, Value):  # a Value on the left of a subclass's: Python asks us first
+            return apply(other, self)
         if not isinstance(other, Real):
             return NotImplemented
         return apply(Value(other), self)  # type: ignore[arg-type]  # Real checked above
@@ -173,29 +178,58 @@ def make_operator_methods(op: Op, apply: Apply) -> dict[str, Callable[..., Any]]
 
 
 class Binder:
-    """Attaches ops to the ``Value`` class and to a namespace, and can take them off."""
+    """Attaches ops to the ``Value`` class (and subclasses) and to a namespace, and can
+    take them off."""
 
     def __init__(self, namespace: MutableMapping[str, Any]) -> None:
         self.namespace = namespace
         self._installed: dict[str, list[str]] = {}  # op name -> Value attributes set
+        self._ops: dict[str, Op] = {}
+        self._subclasses: dict[type[Value], frozenset[str]] = {}  # -> attributes it defines
 
     def bind(self, op: Op) -> None:
         """Install ``op`` (replacing an earlier op of the same name)."""
         self.unbind(op.name)
-        apply = make_apply(op)
+        self._ops[op.name] = op
+        self.namespace[op.name] = self._attach(op, Value)
+        for subclass in self._subclasses:
+            self._attach(op, subclass)
+
+    def bind_subclass(self, subclass: type[Value]) -> None:
+        """Give ``subclass`` its own copy of every op (now and later) whose results are of
+        ``subclass``; the methods it defines itself are kept."""
+        # What it defines itself, read before the first binding (binding twice changes nothing).
+        self._subclasses.setdefault(subclass, frozenset(vars(subclass)))
+        for op in self._ops.values():
+            self._attach(op, subclass)
+
+    def _attach(self, op: Op, kind: type[Value]) -> Callable[..., Any]:
+        apply = make_apply(op, kind)
         function = make_function(op, apply)
         attributes = {op.name: make_method(op, apply, function),
                       **make_operator_methods(op, apply)}
+        own = self._own_attributes(kind)
         for attribute, method in attributes.items():
-            setattr(Value, attribute, method)
+            if attribute not in own:
+                setattr(kind, attribute, method)
         self._installed[op.name] = list(attributes)
-        self.namespace[op.name] = function
+        return function
 
     def unbind(self, name: str) -> None:
         """Remove what :meth:`bind` installed for the op ``name``, if anything."""
+        self._ops.pop(name, None)
         for attribute in self._installed.pop(name, []):
-            delattr(Value, attribute)
+            for kind in self._classes():
+                if attribute in vars(kind) and attribute not in self._own_attributes(kind):
+                    delattr(kind, attribute)
         self.namespace.pop(name, None)
+
+    def _classes(self) -> list[type[Value]]:
+        return [Value, *self._subclasses]
+
+    def _own_attributes(self, kind: type[Value]) -> frozenset[str]:
+        """What a subclass defined itself before it was bound: never replaced."""
+        return self._subclasses.get(kind, frozenset())
 
     def unbind_all(self) -> None:
         """Remove every op this binder installed."""

@@ -1,0 +1,1 @@
+"""Other engines' public surfaces on opgrad's engine (``opgrad.compat.micrograd``)."""

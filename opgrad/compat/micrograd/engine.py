@@ -1,0 +1,88 @@
+"""micrograd's ``Value``, built on opgrad's engine.
+
+Every op comes from opgrad's registry (so ``explain``, ``draw_dot``,
+``check_op`` and the live views work on these Values) and every result is of
+this class. ``-`` and ``/`` are composed as micrograd composes them, so the
+graph and every float match micrograd's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from opgrad._typed import Value as OpgradValue
+from opgrad.assembly import bind_subclass
+from opgrad.core import Value as CoreValue
+
+# micrograd's _op strings where they differ from opgrad's operator or name
+_MICROGRAD_OP_NAMES = {"relu": "ReLU"}
+
+
+class Value(OpgradValue):
+    """A scalar with micrograd's constructor, ``_prev`` and ``_op``, that keeps attributes.
+
+    No ``__slots__`` here, so instances have a ``__dict__``: an optimizer's
+    ``p.m`` or a drawing's colour is kept. opgrad's own ``Value`` stays slotted.
+    """
+
+    def __init__(self, data: float, _children: Iterable[OpgradValue] = (), _op: str = "",
+                 label: str = "") -> None:
+        super().__init__(data, label)
+        children = tuple(_children)
+        if children:  # built by hand, as micrograd allows: drawn with them, a leaf to backward
+            self._in1 = children
+        if _op:
+            self._op = _op
+
+    @property
+    def _prev(self) -> set[CoreValue]:
+        """The inputs, as micrograd's set; ``x**2`` has only ``x`` (the 2 is in ``_op``)."""
+        if self._constant_exponent() is not None:
+            return {self.parents[0]}
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's operator string: ``+``, ``*``, ``**2``, ``ReLU``, else opgrad's."""
+        given: str | None = vars(self).get("_micrograd_op")
+        op = self.declaration
+        if given is not None or op is None:
+            return given or ""
+        exponent = self._constant_exponent()
+        if exponent is not None:
+            return f"**{int(exponent) if exponent.is_integer() else exponent}"
+        return _MICROGRAD_OP_NAMES.get(op.name) or super()._op
+
+    @_op.setter
+    def _op(self, symbol: str) -> None:
+        vars(self)["_micrograd_op"] = symbol
+
+    def _constant_exponent(self) -> float | None:
+        """k in ``x**k`` for a number k (which opgrad made a constant leaf), else None."""
+        op = self.declaration
+        if op is None or op.name != "pow":
+            return None
+        exponent = self.parents[1]
+        is_number = exponent.declaration is None and not isinstance(exponent, Value)
+        return exponent.data if is_number else None
+
+    def __neg__(self) -> OpgradValue:  # -self
+        return self * -1
+
+    def __sub__(self, other: OpgradValue | float) -> OpgradValue:  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other: float) -> OpgradValue:  # other - self
+        return other + (-self)
+
+    def __truediv__(self, other: OpgradValue | float) -> OpgradValue:  # self / other
+        return self * other**-1
+
+    def __rtruediv__(self, other: float) -> OpgradValue:  # other / self
+        return other * self**-1
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+
+bind_subclass(Value)
