@@ -12,6 +12,7 @@ import pytest
 
 from opgrad.cli import main, train_command
 from opgrad.nn import MLP, load_model
+from tests.cli.runner import run
 
 SMALL = ["train", "--samples", "20", "--steps", "4", "--hidden", "4,4", "--quiet"]
 
@@ -104,16 +105,6 @@ def test_plot_without_matplotlib_fails_before_training(
     captured = capsys.readouterr()
     assert "pip install 'opgrad[viz]'" in captured.err
     assert captured.out == "" and not (tmp_path / "b.png").exists()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of ``opgrad ARGS`` (argparse's exits included)."""
-    try:
-        status = main(list(args))
-    except SystemExit as exit_info:
-        status = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def no_nan(text: str) -> object:
