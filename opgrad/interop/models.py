@@ -8,6 +8,7 @@ from typing import Any
 
 from opgrad.assembly import default_registry
 from opgrad.interop.torch_bridge import import_torch, to_torch
+from opgrad.plugins import Op
 
 
 def mlp_to_torch(mlp: Any, dtype: Any = None) -> Any:
@@ -38,8 +39,14 @@ def _sequential(torch: Any, linears: list[Any], activation: Any) -> Any:
     for index, linear in enumerate(linears):
         layers.append(linear)
         if activation is not None and index < len(linears) - 1:
-            layers.append(_activation_class(torch)(activation))
+            layers.append(_activation_class(torch)(activation))  # already bridged
     return torch.nn.Sequential(*layers)
+
+
+def to_torch_module(op: str | Op, *, forward_mode: bool = False) -> Any:
+    """``op`` bridged by :func:`to_torch`, as a ``torch.nn.Module`` (an activation layer)."""
+    torch = import_torch()
+    return _activation_class(torch)(to_torch(op, forward_mode=forward_mode))
 
 
 @functools.cache
