@@ -61,6 +61,17 @@ def test_check_named_ops_with_torch(torch: object, capsys: pytest.CaptureFixture
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines[:2]] == ["tanh:", "pow:"]
     assert all("torch: ok" in line for line in lines[:2])
+    assert all("bridge: ok" in line and "gradcheck passed" in line for line in lines[:2])
+
+
+def test_check_torch_reports_an_op_that_cannot_be_bridged(
+        torch: object, registry: object, capsys: pytest.CaptureFixture[str]) -> None:
+    opgrad.register(lambda x: x * x if x > 0.0 else 0.0, name="halfsquare", torch=None,
+                    local_grads=lambda x, out: (2.0 * x if opgrad.value_of(x) > 0.0 else 0.0,),
+                    formula="d/dx halfsquare(x) = 2x for x > 0, else 0")
+    assert main(["check", "halfsquare", "--torch"]) == 1
+    out = capsys.readouterr().out
+    assert "bridge: FAIL, op 'halfsquare' cannot run on torch tensors: its forward" in out
 
 
 def test_check_a_wrong_op_exits_1(registry: object, capsys: pytest.CaptureFixture[str]) -> None:

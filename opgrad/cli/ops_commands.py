@@ -91,10 +91,23 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 ok = worst is None or worst <= TORCH_TOLERANCE
                 line += _torch_summary(worst, ok)
+            ok, line = _with_bridge_check(registry[name], args.points, ok, line)
         failed += not ok
         print(line)
     print(f"{len(names) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _with_bridge_check(op: Op, points: int, ok: bool, line: str) -> tuple[bool, str]:
+    """The op bridged to torch, checked against its rule on floats (``check --torch``)."""
+    from opgrad.interop import BridgeError
+    from opgrad.interop.checks import check_torch_bridge
+
+    try:
+        bridge = check_torch_bridge(op, points)
+    except BridgeError as exc:
+        return False, f"{line}; bridge: FAIL, {exc}"
+    return ok and bridge.ok, f"{line}; {bridge}"
 
 
 def _torch_summary(worst: float | None, ok: bool) -> str:
@@ -121,7 +134,8 @@ def add_commands(commands: Any) -> None:
     )
     check.add_argument("names", nargs="*", metavar="NAME", help="ops to check (default: all)")
     check.add_argument("--torch", action="store_true",
-                       help="also compare each op with its PyTorch equivalent in float64")
+                       help="also compare each op with its PyTorch equivalent in float64, "
+                       "and check its bridge (opgrad.interop.to_torch) against its rule")
     check.add_argument("--points", type=positive_int, default=8,
                        help="sample points per op (default 8)")
     check.set_defaults(run=cmd_check)
