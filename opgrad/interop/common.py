@@ -62,8 +62,8 @@ def bridge_failure(op: Op, keyword: str, part: str, exc: BaseException) -> Bridg
                        f"failed with {type(exc).__name__}: {exc}; {fix}")
 
 
-def close(ours: float, theirs: float) -> bool:
-    """Equal up to float64 rounding (nan equal to nan)."""
+def close(ours: float, theirs: float, tolerance: float = 1e-9) -> bool:
+    """Equal up to ``tolerance``, relative (absolute below 1); nan equal to nan."""
     if ours != ours or theirs != theirs:
         return ours != ours and theirs != theirs
-    return abs(ours - theirs) <= 1e-9 * max(1.0, abs(theirs))
+    return abs(ours - theirs) <= tolerance * max(1.0, abs(theirs))

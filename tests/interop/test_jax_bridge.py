@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from types import ModuleType
 
 import pytest
 
 import opgrad
 from opgrad.interop import to_jax
-from opgrad.plugins import Op
+from opgrad.plugins import Op, Registry
 from opgrad.testing import sample_points
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
@@ -57,3 +59,11 @@ def test_bad_input_is_a_type_error_naming_the_op(jax: ModuleType) -> None:
         to_jax("tanh")(jax.numpy.arange(3, dtype=jax.numpy.int32))
     with pytest.raises(TypeError, match=r"tanh\(\) takes JAX or NumPy arrays or numbers, got str"):
         to_jax("tanh")("x")
+
+
+def test_missing_jax_names_the_extra(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    opgrad.register(math.cos, name="cosine", local_grads=lambda x, out: (0.0,),
+                    formula="d/dx cosine")
+    monkeypatch.setitem(sys.modules, "jax", None)
+    with pytest.raises(ImportError, match=r"pip install 'opgrad\[jax\]'"):
+        to_jax("cosine")

@@ -116,6 +116,13 @@ def test_compiled_fullgraph_gives_the_eager_numbers(torch: ModuleType) -> None:
         assert torch.allclose(a, b, rtol=1e-12, atol=0.0)
 
 
+def test_the_forward_mode_flavour_is_refused_by_fullgraph_compile(torch: ModuleType) -> None:
+    # Why there are two flavours (docs/plugins.md): if PyTorch lifts this, merge them.
+    compiled = torch.compile(to_torch("tanh", forward_mode=True), fullgraph=True)
+    with pytest.raises(torch._dynamo.exc.Unsupported, match="jvp"):
+        compiled(torch.ones(2, dtype=torch.float64, requires_grad=True))
+
+
 def test_nothing_assumes_cpu(torch: ModuleType) -> None:
     x = torch.ones(3, device="meta", requires_grad=True)  # a device without data
     out = to_torch("tanh")(x)
@@ -153,6 +160,14 @@ def test_an_op_that_cannot_run_on_tensors_fails_at_to_torch(torch: ModuleType,
         to_torch("square")
     with pytest.raises(BridgeError, match=r"no op named 'nope'"):
         to_torch("nope")
+    opgrad.register(math.sin, name="sine", torch="cos", local_grads=lambda x, out: (0.0,),
+                    formula="d/dx sine (its torch= is wrong)")
+    with pytest.raises(BridgeError, match=r"op 'sine' .* it gives .* but the op's forward gives"):
+        to_torch("sine")
+    opgrad.register(math.sin, name="sine2", torch="no_such_function", formula="d/dx sine2",
+                    local_grads=lambda x, out: (0.0,))
+    with pytest.raises(BridgeError, match=r"torch='no_such_function', but torch.no_such_function"):
+        to_torch("sine2")
 
 
 def test_missing_torch_names_the_extra(registry: Registry,
