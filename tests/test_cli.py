@@ -32,6 +32,7 @@ def test_ops_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) ->
             op.arity, op.operator, op.formula, op.plugin)
     log = next(r for r in records if r["name"] == "log")
     assert log["domain"] == [[0.0, None]]
+    assert (log["torch"], log["jax"]) == ("log", "numpy.log")
 
 
 def test_no_command_shows_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

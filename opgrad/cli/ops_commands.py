@@ -28,7 +28,6 @@ def positive_int(text: str) -> int:
 
 def describe_op(op: Op) -> dict[str, Any]:
     """One op as plain data (the ``opgrad ops --json`` record)."""
-    torch = op.torch if isinstance(op.torch, str) or op.torch is None else "<callable>"
     return {
         "name": op.name,
         "arity": op.arity,
@@ -37,8 +36,14 @@ def describe_op(op: Op) -> dict[str, Any]:
         "plugin": op.plugin,
         "domain": [[_finite(lo), _finite(hi)] for lo, hi in op.domain],
         "kinks": list(op.kinks),
-        "torch": torch,
+        "torch": _equivalent(op.torch),
+        "jax": _equivalent(op.jax),
     }
+
+
+def _equivalent(spec: object) -> str | None:
+    # A declared array equivalent as JSON: its dotted name, or "<callable>".
+    return spec if isinstance(spec, str) or spec is None else "<callable>"
 
 
 def _finite(bound: float) -> float | None:
