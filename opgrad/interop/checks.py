@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 from opgrad.core import Value
 from opgrad.interop.common import resolve_op
@@ -55,9 +57,9 @@ def _on_floats(op: Op, point: list[float]) -> tuple[float, list[float]]:
     return node.data, [v.grad for v in values]
 
 
-def _gradchecks(torch: object, op: Op, xs: list[object]) -> bool:
+def _gradchecks(torch: ModuleType, op: Op, xs: list[Any]) -> bool:
     bridged = to_torch(op)
-    inputs = tuple(x.detach().requires_grad_() for x in xs)  # type: ignore[attr-defined]
-    autograd = torch.autograd  # type: ignore[attr-defined]
+    inputs = tuple(x.detach().requires_grad_() for x in xs)
+    autograd = torch.autograd
     return bool(autograd.gradcheck(bridged, inputs, raise_exception=False)
                 and autograd.gradgradcheck(bridged, inputs, raise_exception=False))

@@ -117,9 +117,9 @@ def _as_tensors(torch: ModuleType, op: Op, args: tuple[Any, ...]) -> list[Any]:
     """The arguments as floating tensors of one dtype on one device, or a TypeError."""
     if len(args) != op.arity:
         raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
     for a in args:
         _check_argument(torch, op, a)
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
     if not tensors:
         raise TypeError(f"{op.name}() on torch needs at least one tensor, got only numbers")
     devices = {t.device for t in tensors}
@@ -127,12 +127,15 @@ def _as_tensors(torch: ModuleType, op: Op, args: tuple[Any, ...]) -> list[Any]:
         shown = ", ".join(sorted(str(d) for d in devices))
         raise TypeError(f"{op.name}() got tensors on different devices ({shown}); "
                         f"move them to one device first")
-    floating = [t.dtype for t in tensors if t.is_floating_point()]
-    dtype = _common_dtype(torch, floating)
-    device = tensors[0].device
-    return [a.to(dtype) if isinstance(a, torch.Tensor) and a.dtype != dtype
-            else a if isinstance(a, torch.Tensor)
-            else torch.tensor(float(a), dtype=dtype, device=device) for a in args]
+    dtype = _common_dtype(torch, [t.dtype for t in tensors if t.is_floating_point()])
+    return [_converted(torch, a, dtype, tensors[0].device) for a in args]
+
+
+def _converted(torch: ModuleType, a: Any, dtype: Any, device: Any) -> Any:
+    # Conditions (bool tensors) and numbers become tensors of the inputs' dtype.
+    if not isinstance(a, torch.Tensor):
+        return torch.tensor(float(a), dtype=dtype, device=device)
+    return a if a.dtype == dtype else a.to(dtype)
 
 
 def _check_argument(torch: ModuleType, op: Op, a: Any) -> None:
