@@ -48,6 +48,9 @@ def register_ops(register: RegisterOp) -> None:
 
 def _pow_grads(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     # Edges follow PyTorch: no partial ever raises, an undefined one is nan.
+    # Python's float ** raises where IEEE arithmetic gives inf or nan, so numbers
+    # and Values take the edges one by one; tensors and arrays follow IEEE and
+    # need only where().
     base, exponent = value_of(x), value_of(y)
     if not isinstance(base, Real) or not isinstance(exponent, Real):
         return _pow_grads_on_arrays(x, y, out)
