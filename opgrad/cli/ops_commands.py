@@ -17,7 +17,6 @@ TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
 
 def describe_op(op: Op) -> dict[str, Any]:
     """One op as plain data (the ``opgrad ops --json`` record)."""
-    torch = op.torch if isinstance(op.torch, str) or op.torch is None else "<callable>"
     return {
         "name": op.name,
         "arity": op.arity,
@@ -26,8 +25,14 @@ def describe_op(op: Op) -> dict[str, Any]:
         "plugin": op.plugin,
         "domain": [[_finite(lo), _finite(hi)] for lo, hi in op.domain],
         "kinks": list(op.kinks),
-        "torch": torch,
+        "torch": _equivalent(op.torch),
+        "jax": _equivalent(op.jax),
     }
+
+
+def _equivalent(spec: object) -> str | None:
+    # A declared array equivalent as JSON: its dotted name, or "<callable>".
+    return spec if isinstance(spec, str) or spec is None else "<callable>"
 
 
 def _finite(bound: float) -> float | None:
@@ -80,10 +85,23 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 ok = worst is None or worst <= TORCH_TOLERANCE
                 line += _torch_summary(worst, ok)
+            ok, line = _with_bridge_check(registry[name], args.points, ok, line)
         failed += not ok
         print(line)
     print(f"{len(names) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _with_bridge_check(op: Op, points: int, ok: bool, line: str) -> tuple[bool, str]:
+    """The op bridged to torch, checked against its rule on floats (``check --torch``)."""
+    from opgrad.interop import BridgeError
+    from opgrad.interop.checks import check_torch_bridge
+
+    try:
+        bridge = check_torch_bridge(op, points)
+    except BridgeError as exc:
+        return False, f"{line}; bridge: FAIL, {exc}"
+    return ok and bridge.ok, f"{line}; {bridge}"
 
 
 def _torch_summary(worst: float | None, ok: bool) -> str:
@@ -110,7 +128,8 @@ def add_commands(commands: Any) -> None:
     )
     check.add_argument("names", nargs="*", metavar="NAME", help="ops to check (default: all)")
     check.add_argument("--torch", action="store_true",
-                       help="also compare each op with its PyTorch equivalent in float64")
+                       help="also compare each op with its PyTorch equivalent in float64, "
+                       "and check its bridge (opgrad.interop.to_torch) against its rule")
     check.add_argument("--points", type=number(int, minimum=1), default=8,
                        help="sample points per op (default 8)")
     check.set_defaults(run=cmd_check)

@@ -177,6 +177,13 @@ class MLP(Module):
             out = layer(out)
         return out[0] if len(out) == 1 else out
 
+    def to_torch(self, dtype: Any = None) -> Any:
+        """A ``torch.nn.Module`` with these weights and the bridged activation (float64 unless
+        ``dtype`` says otherwise): input (batch, nin), output (batch, nout). Needs torch."""
+        from opgrad.interop import mlp_to_torch  # lazy: the bridge imports torch on use
+
+        return mlp_to_torch(self, dtype)
+
     def __repr__(self) -> str:
         inner = "\n".join(f"  {layer!r}" for layer in self.layers)
         return f"MLP(\n{inner}\n)"

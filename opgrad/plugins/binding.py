@@ -6,6 +6,7 @@ on the per-operation path.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, MutableMapping
 from numbers import Real
 from typing import Any
@@ -26,6 +27,13 @@ BINARY_DUNDERS = {
     "**": ("__pow__", "__rpow__"),
 }
 UNARY_DUNDERS = {"-": "__neg__", "+": "__pos__", "abs": "__abs__"}
+
+# ``opgrad.ops.<name>`` given tensors or arrays: each handler runs the op on them, or
+# returns NotImplemented. opgrad.interop adds its handlers when imported, so this
+# layer never imports it at module level.
+ArrayHandler = Callable[[Op, tuple[Any, ...]], Any]
+array_handlers: list[ArrayHandler] = []
+ARRAY_SUPPORT = "opgrad.interop"
 
 
 def forward_error(op: Op, inputs: tuple[Any, ...], exc: BaseException) -> ValueError:
@@ -92,6 +100,10 @@ def make_apply(op: Op, kind: type[Value] = Value) -> Apply:
 def call_forward(op: Op, inputs: tuple[Any, ...]) -> float:
     """The op's forward on plain numbers, with the op's errors."""
     _check_operands(op, inputs)
+    return _forward_on_numbers(op, inputs)
+
+
+def _forward_on_numbers(op: Op, inputs: tuple[Any, ...]) -> float:
     try:
         floats = tuple(float(x) for x in inputs)
     except OverflowError as exc:  # a huge int argument
@@ -104,9 +116,31 @@ def call_forward(op: Op, inputs: tuple[Any, ...]) -> float:
 
 
 def _check_operands(op: Op, args: tuple[Any, ...]) -> None:
+    odd = _first_non_operand(args)
+    if odd is not None:
+        raise _not_an_operand(op, odd)
+
+
+def _first_non_operand(args: tuple[Any, ...]) -> Any:
     for x in args:
         if not isinstance(x, (Value, Real)):
-            raise TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
+            return x
+    return None
+
+
+def _not_an_operand(op: Op, x: object) -> TypeError:
+    return TypeError(f"{op.name}() takes numbers or Values, got {type(x).__name__}: {x!r}")
+
+
+def call_on_arrays(op: Op, args: tuple[Any, ...]) -> Any:
+    """The op on tensors or arrays (through opgrad.interop), or the op's TypeError."""
+    if not array_handlers:
+        importlib.import_module(ARRAY_SUPPORT)  # it adds its handlers on import
+    for handler in array_handlers:
+        result = handler(op, args)
+        if result is not NotImplemented:
+            return result
+    raise _not_an_operand(op, _first_non_operand(args))  # no handler took them
 
 
 def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
@@ -130,7 +164,9 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
             raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
         if any(isinstance(a, Value) for a in args):
             return apply(*as_values(op, args))
-        return call_forward(op, args)
+        if _first_non_operand(args) is not None:  # tensors or arrays (or a mistake)
+            return call_on_arrays(op, args)
+        return _forward_on_numbers(op, args)
 
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = f"{op.doc}\n\n{op.formula}".strip()

@@ -33,6 +33,7 @@ def test_ops_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) ->
             op.arity, op.operator, op.formula, op.plugin)
     log = next(r for r in records if r["name"] == "log")
     assert log["domain"] == [[0.0, None]]
+    assert (log["torch"], log["jax"]) == ("log", "numpy.log")
 
 
 def test_no_command_shows_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,6 +65,17 @@ def test_check_named_ops_with_torch(torch: object, capsys: pytest.CaptureFixture
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines[:2]] == ["tanh:", "pow:"]
     assert all("torch: ok" in line for line in lines[:2])
+    assert all("bridge: ok" in line and "gradcheck passed" in line for line in lines[:2])
+
+
+def test_check_torch_reports_an_op_that_cannot_be_bridged(
+        torch: object, registry: object, capsys: pytest.CaptureFixture[str]) -> None:
+    opgrad.register(lambda x: x * x if x > 0.0 else 0.0, name="halfsquare", torch=None,
+                    local_grads=lambda x, out: (2.0 * x if opgrad.value_of(x) > 0.0 else 0.0,),
+                    formula="d/dx halfsquare(x) = 2x for x > 0, else 0")
+    assert main(["check", "halfsquare", "--torch"]) == 1
+    out = capsys.readouterr().out
+    assert "bridge: FAIL, op 'halfsquare' cannot run on torch tensors: its forward" in out
 
 
 def test_check_a_wrong_op_exits_1(registry: object, capsys: pytest.CaptureFixture[str]) -> None:

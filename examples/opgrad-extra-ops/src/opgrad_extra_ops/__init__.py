@@ -39,14 +39,21 @@ def _torch_gelu(x: Any) -> Any:
     return torch.nn.functional.gelu(x, approximate="tanh")
 
 
+def _jax_gelu(x: Any) -> Any:
+    import jax
+
+    return jax.nn.gelu(x, approximate=True)
+
+
 @hookimpl
 def register_ops(register: Any) -> None:
     """The three ops of this package."""
     register(softplus, local_grads=lambda x, out: (ops.sigmoid(x),),
-             formula="d/dx softplus(x) = sigmoid(x)", torch="nn.functional.softplus")
+             formula="d/dx softplus(x) = sigmoid(x)", torch="nn.functional.softplus",
+             jax="nn.softplus")
     register(swish, local_grads=lambda x, out: (ops.sigmoid(x) * (1.0 + x - out),),
              formula="d/dx swish(x) = sigmoid(x) * (1 + x - swish(x))",
-             torch="nn.functional.silu")
-    register(gelu, local_grads=gelu_grad, torch=_torch_gelu,
+             torch="nn.functional.silu", jax="nn.silu")
+    register(gelu, local_grads=gelu_grad, torch=_torch_gelu, jax=_jax_gelu,
              formula="d/dx gelu(x) = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 0.134145 x^2), "
                      "t = tanh(sqrt(2/pi) (x + 0.044715 x^3))")

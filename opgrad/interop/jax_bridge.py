@@ -1,0 +1,107 @@
+"""``to_jax``: an op as a ``jax.custom_jvp`` function whose rule is the op's ``local_grads``.
+
+JAX derives reverse mode by transposing the JVP, so one rule gives ``jax.grad``,
+``jax.jvp``, higher orders, and works under ``jax.jit`` and ``jax.vmap``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Real
+from types import ModuleType
+from typing import Any
+
+from opgrad._optional import require
+from opgrad.interop.common import array_forward, bridge_failure, check_points, close, resolve_op
+from opgrad.plugins import Op
+
+_bridges: dict[Op, Callable[..., Any]] = {}
+
+
+def import_jax() -> ModuleType:
+    """jax, or the error naming the ``jax`` extra."""
+    return require("jax", "jax", "opgrad.interop.to_jax")
+
+
+def to_jax(op: str | Op) -> Callable[..., Any]:
+    """``op`` (a name or an Op) as an elementwise JAX function, differentiated by its rule.
+
+    Inputs broadcast; Python numbers are constants; integer arrays are refused.
+    The rule is tried on a small array here, so an op that cannot run on arrays
+    fails now with a :class:`BridgeError` naming it.
+    """
+    declared = resolve_op(op)
+    if declared not in _bridges:
+        jax = import_jax()
+        _bridges[declared] = _make_bridge(jax, declared)  # before the check: where calls where
+        try:
+            _check_on_arrays(jax, declared)
+        except BaseException:
+            del _bridges[declared]
+            raise
+    return _bridges[declared]
+
+
+def _make_bridge(jax: ModuleType, op: Op) -> Callable[..., Any]:
+    jnp = jax.numpy
+    forward = array_forward(op, "jax", jax)
+    rule = op.local_grads
+    differentiable = jax.custom_jvp(lambda *xs: forward(*xs))
+
+    def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        out = differentiable(*primals)
+        partials = rule(*primals, out)
+        total = sum(p * t for p, t in zip(partials, tangents, strict=True))
+        return out, jnp.broadcast_to(total, out.shape).astype(out.dtype)
+
+    differentiable.defjvp(jvp)
+
+    def bridged(*args: Any) -> Any:
+        return differentiable(*_as_arrays(jax, op, args))
+
+    bridged.__name__ = bridged.__qualname__ = op.name
+    bridged.__doc__ = f"opgrad op {op.name!r} on JAX arrays.\n\n{op.formula}"
+    return bridged
+
+
+def _as_arrays(jax: ModuleType, op: Op, args: tuple[Any, ...]) -> list[Any]:
+    """The arguments as floating arrays of one dtype, or a TypeError naming the op."""
+    import numpy  # a dependency of jax
+
+    jnp = jax.numpy
+    if len(args) != op.arity:
+        raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
+    arrays = (jax.Array, numpy.ndarray)
+    for a in args:
+        if isinstance(a, arrays):
+            if not (jnp.issubdtype(a.dtype, jnp.floating) or a.dtype == jnp.bool_):
+                raise TypeError(f"{op.name}() takes floating arrays, got a {a.dtype} array; "
+                                f"convert it with .astype(float)")
+        elif not isinstance(a, Real):
+            raise TypeError(f"{op.name}() takes JAX or NumPy arrays or numbers, "
+                            f"got {type(a).__name__}: {a!r}")
+    floating = [a.dtype for a in args if isinstance(a, arrays)
+                and jnp.issubdtype(a.dtype, jnp.floating)]
+    dtype = jnp.result_type(*floating) if floating else jnp.result_type(float)
+    return [jnp.asarray(a, dtype=dtype) for a in args]
+
+
+def _check_on_arrays(jax: ModuleType, op: Op) -> None:
+    """Run the forward and the rule on a small array; compare with the op on floats."""
+    jnp = jax.numpy
+    points = check_points(op)
+    columns = [jnp.asarray(column) for column in zip(*points, strict=True)]
+    try:
+        out = array_forward(op, "jax", jax)(*columns)
+    except Exception as exc:
+        raise bridge_failure(op, "jax", "forward", exc) from exc
+    for got, point in zip(out.tolist(), points, strict=True):
+        expected = op.forward(*point)
+        if not close(got, expected, 1e-4):  # float32 unless jax_enable_x64 is set
+            raise bridge_failure(op, "jax", "forward", ValueError(
+                f"it gives {got!r} at {point}, but the op's forward gives {expected!r}"))
+    try:
+        for p in op.local_grads(*columns, out):
+            jnp.broadcast_to(jnp.asarray(p), out.shape)
+    except Exception as exc:
+        raise bridge_failure(op, "jax", "local_grads", exc) from exc

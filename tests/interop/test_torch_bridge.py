@@ -1,0 +1,179 @@
+"""``opgrad.interop.to_torch``: every registered op on tensors, differentiated by its own rule."""
+
+from __future__ import annotations
+
+import math
+import sys
+from types import ModuleType
+
+import pytest
+
+import opgrad
+from opgrad.interop import BridgeError, to_torch
+from opgrad.plugins import Op, Registry
+from opgrad.testing import sample_points
+
+OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
+UNARY = [op for op in OPS if op.arity == 1]
+
+
+def columns(torch: ModuleType, op: Op, count: int = 6, dtype: object = None) -> list[object]:
+    """One float64 tensor per input, from points inside the op's domain, away from kinks."""
+    points = sample_points(op, count, seed=3)
+    return [torch.tensor(column, dtype=dtype or torch.float64, requires_grad=True)
+            for column in zip(*points, strict=True)]
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+def test_forward_and_grads_equal_the_op_on_floats(torch: ModuleType, op: Op) -> None:
+    xs = columns(torch, op)
+    out = to_torch(op)(*xs)
+    out.sum().backward()
+    for i, point in enumerate(zip(*[x.tolist() for x in xs], strict=True)):
+        values = [opgrad.Value(v) for v in point]
+        node = getattr(opgrad.ops, op.name)(*values)
+        node.backward()
+        assert out[i].item() == pytest.approx(node.data, rel=1e-12)
+        for x, value in zip(xs, values, strict=True):
+            assert x.grad[i].item() == pytest.approx(value.grad, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+def test_gradcheck_and_gradgradcheck_with_broadcasting(torch: ModuleType, op: Op) -> None:
+    xs = columns(torch, op, count=4)
+    if op.arity > 1:  # the first input as a column: (4, 1) against (4,)
+        xs[0] = xs[0].detach().reshape(4, 1).requires_grad_()
+    bridged = to_torch(op)
+    assert torch.autograd.gradcheck(bridged, tuple(xs))
+    assert torch.autograd.gradgradcheck(bridged, tuple(xs))
+
+
+@pytest.mark.parametrize("op", UNARY, ids=lambda op: op.name)
+def test_vmap_of_grad_and_both_jvp_flavours(torch: ModuleType, op: Op) -> None:
+    (x,) = columns(torch, op)
+    x = x.detach()
+    per_element = torch.func.vmap(torch.func.grad(to_torch(op)))(x)
+    expected = [getattr(opgrad.ops, op.name) for _ in (0,)]
+    for got, v in zip(per_element.tolist(), x.tolist(), strict=True):
+        value = opgrad.Value(v)
+        expected[0](value).backward()
+        assert got == pytest.approx(value.grad, rel=1e-12, abs=1e-15)
+    _, tangent = torch.func.jvp(to_torch(op, forward_mode=True), (x,), (torch.ones_like(x),))
+    assert torch.allclose(tangent, per_element, rtol=1e-12, atol=0.0)
+    with pytest.raises(NotImplementedError, match="jvp"):  # the compile flavour has no jvp
+        torch.func.jvp(to_torch(op), (x,), (torch.ones_like(x),))
+
+
+def test_float32_stays_float32_and_numbers_are_constants(torch: ModuleType) -> None:
+    x = torch.linspace(0.5, 2.0, 5, dtype=torch.float32, requires_grad=True)
+    out = to_torch("pow")(x, 3)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == torch.float32
+    assert torch.allclose(x.grad, 3 * x.detach() ** 2)
+
+
+def test_the_gradient_is_the_rule_not_torchs_derivative(torch: ModuleType,
+                                                        registry: Registry) -> None:
+    # A deliberately wrong rule: the bridge must use it (check_op is what catches it).
+    opgrad.register(math.sin, name="sine", torch="sin", local_grads=lambda x, out: (3.0 * x,),
+                    formula="d/dx sine(x) = 3x (wrong on purpose)")
+    x = torch.tensor([0.5, 1.0], dtype=torch.float64, requires_grad=True)
+    to_torch("sine")(x).sum().backward()
+    assert x.grad.tolist() == [1.5, 3.0]
+
+
+def test_forward_from_operators_and_ops_calls_when_no_torch_is_declared(
+        torch: ModuleType, registry: Registry) -> None:
+    opgrad.register(lambda x: x * opgrad.ops.tanh(x), name="xtanh",
+                    local_grads=lambda x, out: (opgrad.ops.tanh(x) + x * (1.0 - opgrad.ops.tanh(x)
+                                                                          ** 2),),
+                    formula="d/dx x tanh(x) = tanh(x) + x (1 - tanh(x)^2)")
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(to_torch("xtanh"), (x,))
+
+
+def test_ops_functions_take_tensors_and_stay_differentiable(torch: ModuleType) -> None:
+    x = torch.linspace(-2.0, 2.0, 5, dtype=torch.float64, requires_grad=True)
+    y = opgrad.ops.sigmoid(x)
+    (second,) = torch.autograd.grad(torch.autograd.grad(y.sum(), x, create_graph=True)[0].sum(), x)
+    s = torch.sigmoid(x.detach())
+    assert torch.allclose(second, s * (1 - s) * (1 - 2 * s), rtol=1e-12)
+    assert opgrad.ops.where(x > 0.0, 1.0, 0.0).tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_compiled_fullgraph_gives_the_eager_numbers(torch: ModuleType) -> None:
+    relu, pow_ = to_torch("relu"), to_torch("pow")  # rules using where and opgrad.ops
+
+    def loss(x: object, y: object) -> object:
+        return (relu(x) * pow_(x.abs() + 0.5, y)).sum()  # type: ignore[attr-defined]
+
+    x = torch.linspace(-2.0, 2.0, 7, dtype=torch.float64, requires_grad=True)
+    y = torch.full((7,), 1.5, dtype=torch.float64, requires_grad=True)
+    eager = torch.autograd.grad(loss(x, y), (x, y))
+    compiled = torch.compile(loss, fullgraph=True)
+    got = torch.autograd.grad(compiled(x, y), (x, y))
+    for a, b in zip(got, eager, strict=True):
+        assert torch.allclose(a, b, rtol=1e-12, atol=0.0)
+
+
+def test_the_forward_mode_flavour_is_refused_by_fullgraph_compile(torch: ModuleType) -> None:
+    # Why there are two flavours (docs/plugins.md): if PyTorch lifts this, merge them.
+    compiled = torch.compile(to_torch("tanh", forward_mode=True), fullgraph=True)
+    with pytest.raises(torch._dynamo.exc.Unsupported, match="jvp"):
+        compiled(torch.ones(2, dtype=torch.float64, requires_grad=True))
+
+
+def test_nothing_assumes_cpu(torch: ModuleType) -> None:
+    x = torch.ones(3, device="meta", requires_grad=True)  # a device without data
+    out = to_torch("tanh")(x)
+    out.sum().backward()
+    assert out.device.type == x.grad.device.type == "meta"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("1.0",), r"tanh\(\) takes torch tensors or numbers, got str"),
+    ((2.0,), r"tanh\(\) on torch needs at least one tensor"),
+])
+def test_non_tensors_are_refused(torch: ModuleType, args: tuple[object, ...],
+                                 message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        to_torch("tanh")(*args)
+
+
+def test_integer_tensors_and_mixed_devices_are_refused(torch: ModuleType) -> None:
+    with pytest.raises(TypeError, match=r"tanh\(\) takes floating tensors .* got a torch.int64"):
+        to_torch("tanh")(torch.arange(3))
+    with pytest.raises(TypeError, match=r"mul\(\) got tensors on different devices \(cpu, meta\)"):
+        to_torch("mul")(torch.ones(2), torch.ones(2, device="meta"))
+    with pytest.raises(TypeError, match=r"tanh\(\) takes numbers or Values, got list"):
+        opgrad.ops.tanh([1.0, 2.0])
+
+
+def test_an_op_that_cannot_run_on_tensors_fails_at_to_torch(torch: ModuleType,
+                                                           registry: Registry) -> None:
+    opgrad.register(math.erf, name="erf", local_grads=lambda x, out: (2.0,), formula="d/dx erf")
+    with pytest.raises(BridgeError, match=r"op 'erf' cannot run on torch .* forward .* torch="):
+        to_torch("erf")
+    opgrad.register(lambda x: x * x, name="square", torch="square", formula="d/dx x^2 = 2x",
+                    local_grads=lambda x, out: (2.0 * x if opgrad.value_of(x) > 0 else -2 * x,))
+    with pytest.raises(BridgeError, match=r"op 'square' .* local_grads failed .*where"):
+        to_torch("square")
+    with pytest.raises(BridgeError, match=r"no op named 'nope'"):
+        to_torch("nope")
+    opgrad.register(math.sin, name="sine", torch="cos", local_grads=lambda x, out: (0.0,),
+                    formula="d/dx sine (its torch= is wrong)")
+    with pytest.raises(BridgeError, match=r"op 'sine' .* it gives .* but the op's forward gives"):
+        to_torch("sine")
+    opgrad.register(math.sin, name="sine2", torch="no_such_function", formula="d/dx sine2",
+                    local_grads=lambda x, out: (0.0,))
+    with pytest.raises(BridgeError, match=r"torch='no_such_function', but torch.no_such_function"):
+        to_torch("sine2")
+
+
+def test_missing_torch_names_the_extra(registry: Registry,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    opgrad.register(math.cos, name="cosine", local_grads=lambda x, out: (0.0,),
+                    formula="d/dx cosine")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r"pip install torch==2\.13\.0"):
+        to_torch("cosine")
