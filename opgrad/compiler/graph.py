@@ -1,0 +1,199 @@
+"""The traced graph as flat arrays, and the repeated regions that compile once.
+
+A training step over a batch builds the same subgraph once per example. A
+*region* is a node with everything only it consumes (the nodes it
+dominates); regions with the same structure form a *group*, written as one
+loop over its instances instead of once per instance, so compile time
+grows with the number of distinct structures rather than with the batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+
+from opgrad.core import Value
+from opgrad.plugins import Op, op_of
+
+MIN_REGION = 24  # smaller regions are not worth a loop
+
+
+@dataclass
+class Graph:
+    """Nodes in topological order; inputs and consumers counted by index."""
+
+    nodes: list[Value]
+    ops: list[Op | None]
+    inputs: list[tuple[int, ...]]
+    uses: list[int]
+    first_use: list[int]  # the index of a node's first consumer (len(nodes) if none)
+    exposed: set[int]  # values the step reports (outputs, guards, the loss)
+
+    @staticmethod
+    def of(order: list[Value], exposed: list[Value]) -> Graph:
+        """The arrays of the graph whose topological order is ``order``."""
+        index = {node: i for i, node in enumerate(order)}
+        position = index.__getitem__
+        inputs = [tuple(map(position, node.parents)) for node in order]
+        uses, first_use = [0] * len(order), [len(order)] * len(order)
+        for i, ins in enumerate(inputs):
+            for j in ins:
+                if not uses[j]:
+                    first_use[j] = i  # consumers come in order: the first is the first
+                uses[j] += 1
+        return Graph(order, ops_of(order), inputs, uses, first_use,
+                     {index[node] for node in exposed})
+
+    def shape(self) -> int:
+        """A digest of the graph's structure: each node's op and its inputs' positions."""
+        return hash((tuple(map(id, self.ops)), tuple(self.inputs)))
+
+
+def ops_of(order: list[Value]) -> list[Op | None]:
+    """Each node's op, read from the node (checked once per distinct op)."""
+    ops = [node.declaration for node in order]
+    seen: set[int] = set()
+    for node, op in zip(order, ops, strict=True):
+        if op is not None and id(op) not in seen:
+            op_of(node)  # raises TypeError for a node not made by an opgrad op
+            seen.add(id(op))
+    return ops  # type: ignore[return-value]  # checked above
+
+
+@dataclass
+class Group:
+    """Regions of one structure: ``instances[k]`` lists region k's nodes in order."""
+
+    instances: list[list[int]]
+    shared: list[int]  # input nodes the same in every instance, by slot
+    varying: list[list[int]]  # per instance, its own input nodes, by slot
+    slot_of: dict[int, int] = field(default_factory=dict)  # in instance 0: node -> slot
+    anchor: int = 0  # the first consumer of any instance: the group runs just before it
+
+
+def find_groups(graph: Graph) -> list[Group]:
+    """Groups of two or more regions of one structure that can run as a loop."""
+    candidates: dict[tuple[object, ...], list[list[int]]] = {}
+    owner = [False] * len(graph.nodes)
+    for region in _regions(graph, owner):
+        candidates.setdefault(_structure(graph, region), []).append(region)
+    groups = [_group(graph, sorted(regions)) for regions in candidates.values()
+              if len(regions) > 1]
+    return _valid(graph, [g for g in groups if g is not None])
+
+
+def _regions(graph: Graph, owner: list[bool]) -> list[list[int]]:
+    """Regions rooted at nodes whose shape repeats, outermost first."""
+    shapes = _shapes(graph)
+    count = Counter(shapes)
+    pending = [0] * len(graph.nodes)
+    found = []
+    for root in reversed(range(len(graph.nodes) - 1)):  # never the loss itself
+        if owner[root] or graph.ops[root] is None or count[shapes[root]] < 2:
+            continue
+        region = _dominated(graph, root, owner, pending)
+        if len(region) >= MIN_REGION:
+            for i in region:
+                owner[i] = True
+            found.append(sorted(region))
+    return found
+
+
+def _shapes(graph: Graph) -> list[int]:
+    """A hash of each node's op and its inputs' shapes (leaves all alike)."""
+    shapes = [0] * len(graph.nodes)
+    for i, op in enumerate(graph.ops):
+        if op is not None:
+            shapes[i] = hash((id(op), *[shapes[j] for j in graph.inputs[i]]))
+    return shapes
+
+
+def _dominated(graph: Graph, root: int, owner: list[bool], pending: list[int]) -> list[int]:
+    """``root`` and every free non-leaf node whose consumers are all in the region."""
+    region, stack, touched = [root], [root], []
+    while stack:
+        for j in graph.inputs[stack.pop()]:
+            if owner[j] or graph.ops[j] is None:
+                continue
+            pending[j] += 1
+            touched.append(j)
+            if pending[j] == graph.uses[j]:
+                region.append(j)
+                stack.append(j)
+    for j in touched:
+        pending[j] = 0
+    return region
+
+
+def _structure(graph: Graph, region: list[int]) -> tuple[object, ...]:
+    """The region's ops and wiring with nodes renamed by position: equal for equal code."""
+    local = {node: k for k, node in enumerate(region)}
+    for node in region:
+        for j in graph.inputs[node]:
+            if j not in local:
+                local[j] = -len(local)  # an input from outside, numbered as first met
+    find, inputs, exposed = local.__getitem__, graph.inputs, graph.exposed
+    wiring = tuple(tuple(map(find, inputs[node])) for node in region)
+    ops = tuple(id(graph.ops[node]) for node in region)
+    return ops, wiring, tuple(k for k, node in enumerate(region) if node in exposed)
+
+
+def _group(graph: Graph, regions: list[list[int]]) -> Group | None:
+    """The regions as a group, with their inputs sorted into shared and varying slots."""
+    slot_lists = [_inputs(graph, region) for region in regions]
+    shared_slots = [k for k in range(len(slot_lists[0]))
+                    if all(slots[k] == slot_lists[0][k] for slots in slot_lists)]
+    shared = [slot_lists[0][k] for k in shared_slots]
+    varying_slots = [k for k in range(len(slot_lists[0])) if k not in set(shared_slots)]
+    varying = [[slots[k] for k in varying_slots] for slots in slot_lists]
+    seen = [n for row in varying for n in row]
+    if len(set(seen)) != len(seen) or set(seen) & set(shared):
+        return None  # a node feeding two instances in different slots: not a loop
+    slot_of = {node: k for k, node in enumerate(slot_lists[0])}
+    anchor = min(graph.first_use[region[-1]] for region in regions)
+    return Group(regions, shared, varying, slot_of, anchor)
+
+
+def _inputs(graph: Graph, region: list[int]) -> list[int]:
+    """The region's input nodes from outside, in order of first appearance."""
+    inside, found = set(region), dict[int, None]()
+    for node in region:
+        for j in graph.inputs[node]:
+            if j not in inside:
+                found.setdefault(j, None)
+    return list(found)
+
+
+def _valid(graph: Graph, groups: list[Group]) -> list[Group]:
+    """The groups that run in order, dropping invalid ones until all that remain do."""
+    while True:
+        group_of = [-1] * len(graph.nodes)
+        for g, group in enumerate(groups):
+            for region in group.instances:
+                for i in region:
+                    group_of[i] = g
+        kept = [group for g, group in enumerate(groups) if _runs_in_order(graph, group,
+                                                                          group_of, g)]
+        if len(kept) == len(groups):
+            return kept
+        groups = kept
+
+
+def _runs_in_order(graph: Graph, group: Group, group_of: list[int], g: int) -> bool:
+    """True if the loop gives the same floats in the same order as the graph.
+
+    Inputs that are not leaves must be ready before the group runs and lie
+    outside every group; instances must not interleave; no other consumer of
+    an input may sit between the instances (so each input's gradient adds up
+    in the same order as in ``backward()``).
+    """
+    inputs = {*group.shared, *(n for row in group.varying for n in row)}
+    if any(graph.ops[j] is not None and (group_of[j] != -1 or j >= group.anchor)
+           for j in inputs):
+        return False
+    regions = group.instances
+    if any(a[-1] > b[0] for a, b in itertools.pairwise(regions)):
+        return False
+    return not any(group_of[t] != g and not inputs.isdisjoint(graph.inputs[t])
+                   for t in range(regions[0][0], regions[-1][-1]))
