@@ -74,10 +74,11 @@ class Group:
 
 def find_groups(graph: Graph) -> list[Group]:
     """Groups of two or more regions of one structure that can run as a loop."""
-    candidates: dict[tuple[object, ...], list[list[int]]] = {}
+    candidates: dict[tuple[object, ...], list[tuple[list[int], list[int]]]] = {}
     owner = [False] * len(graph.nodes)
     for region in _regions(graph, owner):
-        candidates.setdefault(_structure(graph, region), []).append(region)
+        key, externals = _structure(graph, region)
+        candidates.setdefault(key, []).append((region, externals))
     groups = [_group(graph, sorted(regions)) for regions in candidates.values()
               if len(regions) > 1]
     return _valid(graph, [g for g in groups if g is not None])
@@ -112,13 +113,14 @@ def _shapes(graph: Graph) -> list[int]:
 def _dominated(graph: Graph, root: int, owner: list[bool], pending: list[int]) -> list[int]:
     """``root`` and every free non-leaf node whose consumers are all in the region."""
     region, stack, touched = [root], [root], []
+    inputs, ops, uses = graph.inputs, graph.ops, graph.uses
     while stack:
-        for j in graph.inputs[stack.pop()]:
-            if owner[j] or graph.ops[j] is None:
+        for j in inputs[stack.pop()]:
+            if owner[j] or ops[j] is None:
                 continue
             pending[j] += 1
             touched.append(j)
-            if pending[j] == graph.uses[j]:
+            if pending[j] == uses[j]:
                 region.append(j)
                 stack.append(j)
     for j in touched:
@@ -126,22 +128,25 @@ def _dominated(graph: Graph, root: int, owner: list[bool], pending: list[int]) -
     return region
 
 
-def _structure(graph: Graph, region: list[int]) -> tuple[object, ...]:
-    """The region's ops and wiring with nodes renamed by position: equal for equal code."""
+def _structure(graph: Graph, region: list[int]) -> tuple[tuple[object, ...], list[int]]:
+    """The region's ops and wiring with nodes renamed by position (equal for equal code),
+    and its inputs from outside in order of first appearance."""
     local = {node: k for k, node in enumerate(region)}
-    for node in region:
-        for j in graph.inputs[node]:
-            if j not in local:
-                local[j] = -len(local)  # an input from outside, numbered as first met
-    find, inputs, exposed = local.__getitem__, graph.inputs, graph.exposed
-    wiring = tuple(tuple(map(find, inputs[node])) for node in region)
-    ops = tuple(id(graph.ops[node]) for node in region)
-    return ops, wiring, tuple(k for k, node in enumerate(region) if node in exposed)
+    inputs = graph.inputs
+    wires = list(itertools.chain.from_iterable(map(inputs.__getitem__, region)))
+    outside = [j for j in wires if j not in local]
+    for j in outside:
+        local.setdefault(j, -len(local))  # an input from outside, numbered as first met
+    externals = [j for j in local if local[j] < 0]
+    ops = tuple(map(id, map(graph.ops.__getitem__, region)))
+    exposed = tuple(k for k, node in enumerate(region) if node in graph.exposed)
+    return (ops, tuple(map(local.__getitem__, wires)), exposed), externals
 
 
-def _group(graph: Graph, regions: list[list[int]]) -> Group | None:
+def _group(graph: Graph, found: list[tuple[list[int], list[int]]]) -> Group | None:
     """The regions as a group, with their inputs sorted into shared and varying slots."""
-    slot_lists = [_inputs(graph, region) for region in regions]
+    regions = [region for region, _ in found]
+    slot_lists = [externals for _, externals in found]
     shared_slots = [k for k in range(len(slot_lists[0]))
                     if all(slots[k] == slot_lists[0][k] for slots in slot_lists)]
     shared = [slot_lists[0][k] for k in shared_slots]
@@ -153,16 +158,6 @@ def _group(graph: Graph, regions: list[list[int]]) -> Group | None:
     slot_of = {node: k for k, node in enumerate(slot_lists[0])}
     anchor = min(graph.first_use[region[-1]] for region in regions)
     return Group(regions, shared, varying, slot_of, anchor)
-
-
-def _inputs(graph: Graph, region: list[int]) -> list[int]:
-    """The region's input nodes from outside, in order of first appearance."""
-    inside, found = set(region), dict[int, None]()
-    for node in region:
-        for j in graph.inputs[node]:
-            if j not in inside:
-                found.setdefault(j, None)
-    return list(found)
 
 
 def _valid(graph: Graph, groups: list[Group]) -> list[Group]:

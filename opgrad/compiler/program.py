@@ -17,6 +17,8 @@ from opgrad.compiler.writer import (
 from opgrad.core import Value
 from opgrad.guards import Comparison
 
+GROUPS_FROM = 200  # smaller graphs are written out node by node: the readable view
+
 
 @dataclass
 class Program:
@@ -38,9 +40,10 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
     guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
     graph = Graph.of(order, [root, *outputs, *guarded])
     constants = Constants()
-    code = constants.code
-    codes = [None if op is None else code(op) for op in graph.ops]
-    groups = find_groups(graph) if len(order) > 200 else []
+    distinct = {id(op): op for op in graph.ops}
+    table = {key: None if op is None else constants.code(op) for key, op in distinct.items()}
+    codes = [table[id(op)] for op in graph.ops]
+    groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
     source = Source()
     kept = kept_values(graph, codes, groups)
     for number, group in enumerate(groups):
