@@ -53,11 +53,8 @@ class Graph:
 def ops_of(order: list[Value]) -> list[Op | None]:
     """Each node's op, read from the node (checked once per distinct op)."""
     ops = [node.declaration for node in order]
-    seen: set[int] = set()
-    for node, op in zip(order, ops, strict=True):
-        if op is not None and id(op) not in seen:
-            op_of(node)  # raises TypeError for a node not made by an opgrad op
-            seen.add(id(op))
+    for node in dict(zip(map(id, ops), order, strict=True)).values():
+        op_of(node)  # raises TypeError for a node not made by an opgrad op
     return ops  # type: ignore[return-value]  # checked above
 
 
@@ -104,9 +101,10 @@ def _regions(graph: Graph, owner: list[bool]) -> list[list[int]]:
 def _shapes(graph: Graph) -> list[int]:
     """A hash of each node's op and its inputs' shapes (leaves all alike)."""
     shapes = [0] * len(graph.nodes)
+    shape_of, inputs = shapes.__getitem__, graph.inputs
     for i, op in enumerate(graph.ops):
         if op is not None:
-            shapes[i] = hash((id(op), *[shapes[j] for j in graph.inputs[i]]))
+            shapes[i] = hash((id(op), tuple(map(shape_of, inputs[i]))))
     return shapes
 
 

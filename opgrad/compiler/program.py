@@ -60,10 +60,22 @@ class _Main:
     def __init__(self, graph: Graph, writer: Writer, groups: list[Group]) -> None:
         self.graph, self.w, self.groups = graph, writer, groups
         self.leaves = [i for i, op in enumerate(graph.ops) if op is None]
-        self.in_group = {i for g in groups for region in g.instances for i in region}
-        self.anchors: dict[int, list[int]] = {}
-        for number, group in enumerate(groups):
-            self.anchors.setdefault(group.anchor, []).append(number)
+        grouped = bytearray(len(graph.nodes))
+        for group in groups:
+            for region in group.instances:
+                for i in region:
+                    grouped[i] = 1
+        # What the step runs, in order: node i (>= 0), or group k (-1 - k) before its anchor.
+        top = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
+        anchors = sorted((group.anchor, number) for number, group in enumerate(groups))
+        self.schedule: list[int] = []
+        k = 0
+        for i in top:
+            while k < len(anchors) and anchors[k][0] <= i:
+                self.schedule.append(-1 - anchors[k][1])
+                k += 1
+            self.schedule.append(i)
+        self.schedule += [-1 - number for _, number in anchors[k:]]
 
     def write(self, outputs: list[int], guards: list[_Guard],
               constants: Constants) -> list[str]:
@@ -74,11 +86,11 @@ class _Main:
             label = self.graph.nodes[i].label
             w.emit(f"v{i} = leaves[{k}].data" + (f"  # {comment_text(label)}" if label else ""))
             w.value[i] = f"v{i}"
-        for i in range(count + 1):
-            for number in self.anchors.get(i, []):
-                self._group_forward(number)
-            if i < count and i not in self.in_group:
-                w.forward(i)
+        for item in self.schedule:
+            if item >= 0:
+                w.forward(item)
+            else:
+                self._group_forward(-1 - item)
         messages = self._guards(guards, constants)
         self._backward(count)
         shown = ", ".join(w.value[i] for i in outputs)
@@ -90,11 +102,11 @@ class _Main:
         w.emit("# backward: the chain rule, in reverse topological order")
         w.emit(f"g{count - 1} = 1.0")
         w.gradient = {count - 1: f"g{count - 1}"}
-        for i in reversed(range(count + 1)):
-            if i < count and i not in self.in_group:
-                w.backward(i)
-            for number in reversed(self.anchors.get(i, [])):
-                self._group_backward(number)
+        for item in reversed(self.schedule):
+            if item >= 0:
+                w.backward(item)
+            else:
+                self._group_backward(-1 - item)
         w.emit("# gradients of the leaves accumulate, like backward()")
         for k, i in enumerate(self.leaves):
             if i in w.gradient:
