@@ -10,6 +10,7 @@ grows with the number of distinct structures rather than with the batch.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -28,22 +29,32 @@ class Graph:
     inputs: list[tuple[int, ...]]
     uses: list[int]
     first_use: list[int]  # the index of a node's first consumer (len(nodes) if none)
-    exposed: set[int]  # values the step reports (outputs, guards, the loss)
+    index: dict[Value, int]
+    shapes: list[int]  # a hash of each node's op and its inputs' shapes (leaves all alike)
+    exposed: set[int] = field(default_factory=set)  # values the step reports (loss, outputs...)
 
     @staticmethod
-    def of(order: list[Value], exposed: list[Value]) -> Graph:
+    def of(order: list[Value]) -> Graph:
         """The arrays of the graph whose topological order is ``order``."""
-        index = {node: i for i, node in enumerate(order)}
+        index = dict(zip(order, range(len(order)), strict=True))
         position = index.__getitem__
-        inputs = [tuple(map(position, node.parents)) for node in order]
-        uses, first_use = [0] * len(order), [len(order)] * len(order)
-        for i, ins in enumerate(inputs):
-            for j in ins:
-                if not uses[j]:
-                    first_use[j] = i  # consumers come in order: the first is the first
-                uses[j] += 1
-        return Graph(order, ops_of(order), inputs, uses, first_use,
-                     {index[node] for node in exposed})
+        parents = map(operator.attrgetter("parents"), order)
+        inputs = list(map(tuple, map(map, itertools.repeat(position), parents)))  # C speed
+        ops = ops_of(order)
+        count = len(order)
+        # C-level passes: each input edge, consumer and input, in reverse order.
+        consumers = list(itertools.chain.from_iterable(
+            map(itertools.repeat, reversed(range(count)), map(len, reversed(inputs)))))
+        edges = list(itertools.chain.from_iterable(reversed(inputs)))
+        used = Counter(edges)
+        first = dict(zip(edges, consumers, strict=True))  # the last write is the first consumer
+        uses = list(map(used.get, range(count), itertools.repeat(0)))
+        first_use = list(map(first.get, range(count), itertools.repeat(count)))
+        shapes = [0] * count
+        shape_of = shapes.__getitem__
+        for i, (op_id, ins) in enumerate(zip(map(id, ops), inputs, strict=True)):
+            shapes[i] = hash((op_id, *map(shape_of, ins)))
+        return Graph(order, ops, inputs, uses, first_use, index, shapes)
 
     def shape(self) -> int:
         """A digest of the graph's structure: each node's op and its inputs' positions."""
@@ -52,10 +63,10 @@ class Graph:
 
 def ops_of(order: list[Value]) -> list[Op | None]:
     """Each node's op, read from the node (checked once per distinct op)."""
-    ops = [node.declaration for node in order]
+    ops = list(map(operator.attrgetter("declaration"), order))
     for node in dict(zip(map(id, ops), order, strict=True)).values():
         op_of(node)  # raises TypeError for a node not made by an opgrad op
-    return ops  # type: ignore[return-value]  # checked above
+    return ops
 
 
 @dataclass
@@ -83,7 +94,7 @@ def find_groups(graph: Graph) -> list[Group]:
 
 def _regions(graph: Graph, owner: list[bool]) -> list[list[int]]:
     """Regions rooted at nodes whose shape repeats, outermost first."""
-    shapes = _shapes(graph)
+    shapes = graph.shapes
     count = Counter(shapes)
     pending = [0] * len(graph.nodes)
     found = []
@@ -98,27 +109,15 @@ def _regions(graph: Graph, owner: list[bool]) -> list[list[int]]:
     return found
 
 
-def _shapes(graph: Graph) -> list[int]:
-    """A hash of each node's op and its inputs' shapes (leaves all alike)."""
-    shapes = [0] * len(graph.nodes)
-    shape_of, inputs = shapes.__getitem__, graph.inputs
-    for i, op in enumerate(graph.ops):
-        if op is not None:
-            shapes[i] = hash((id(op), tuple(map(shape_of, inputs[i]))))
-    return shapes
-
-
 def _dominated(graph: Graph, root: int, owner: list[bool], pending: list[int]) -> list[int]:
     """``root`` and every free non-leaf node whose consumers are all in the region."""
     region, stack, touched = [root], [root], []
     inputs, ops, uses = graph.inputs, graph.ops, graph.uses
     while stack:
         for j in inputs[stack.pop()]:
-            if owner[j] or ops[j] is None:
-                continue
-            pending[j] += 1
+            count = pending[j] = pending[j] + 1
             touched.append(j)
-            if pending[j] == uses[j]:
+            if count == uses[j] and ops[j] is not None and not owner[j]:
                 region.append(j)
                 stack.append(j)
     for j in touched:
@@ -145,10 +144,10 @@ def _group(graph: Graph, found: list[tuple[list[int], list[int]]]) -> Group | No
     """The regions as a group, with their inputs sorted into shared and varying slots."""
     regions = [region for region, _ in found]
     slot_lists = [externals for _, externals in found]
-    shared_slots = [k for k in range(len(slot_lists[0]))
-                    if all(slots[k] == slot_lists[0][k] for slots in slot_lists)]
-    shared = [slot_lists[0][k] for k in shared_slots]
-    varying_slots = [k for k in range(len(slot_lists[0])) if k not in set(shared_slots)]
+    columns = list(zip(*slot_lists, strict=True))  # per slot: its node in each instance
+    same = [column.count(column[0]) == len(column) for column in columns]
+    shared = [column[0] for column, alike in zip(columns, same, strict=True) if alike]
+    varying_slots = [k for k, alike in enumerate(same) if not alike]
     varying = [[slots[k] for k in varying_slots] for slots in slot_lists]
     seen = [n for row in varying for n in row]
     if len(set(seen)) != len(seen) or set(seen) & set(shared):

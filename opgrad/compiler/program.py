@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from opgrad.compiler.graph import Graph, Group, find_groups
@@ -18,6 +19,7 @@ from opgrad.core import Value
 from opgrad.guards import Comparison
 
 GROUPS_FROM = 200  # smaller graphs are written out node by node: the readable view
+LEAF_LINES = 64  # up to this many leaves, each is read on its own line, with its label
 
 
 @dataclass
@@ -34,13 +36,14 @@ class Program:
 def write_program(order: list[Value], root: Value, outputs: list[Value],
                   comparisons: list[Comparison]) -> Program:
     """The source of the step that recomputes ``root`` (and ``outputs``) from the leaves."""
-    index = {node: i for i, node in enumerate(order)}
+    graph = Graph.of(order)
+    index = graph.index
     guards = [c for c in comparisons if c[0] in index
               and (not isinstance(c[2], Value) or c[2] in index)]
     guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
-    graph = Graph.of(order, [root, *outputs, *guarded])
+    graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
     constants = Constants()
-    distinct = {id(op): op for op in graph.ops}
+    distinct = dict(zip(map(id, graph.ops), graph.ops, strict=True))
     table = {key: None if op is None else constants.code(op) for key, op in distinct.items()}
     codes = [table[id(op)] for op in graph.ops]
     groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
@@ -82,10 +85,7 @@ class _Main:
         w, count = self.w, len(self.graph.nodes)
         w.source.emit(0, "def step(leaves):")
         w.emit("# forward: each value from the current data of the leaves")
-        for k, i in enumerate(self.leaves):
-            label = self.graph.nodes[i].label
-            w.emit(f"v{i} = leaves[{k}].data" + (f"  # {comment_text(label)}" if label else ""))
-            w.value[i] = f"v{i}"
+        self._read_leaves(constants)
         for item in self.schedule:
             if item >= 0:
                 w.forward(item)
@@ -96,6 +96,19 @@ class _Main:
         shown = ", ".join(w.value[i] for i in outputs)
         w.emit(f"return {w.value[count - 1]}, [{shown}]")
         return messages
+
+    def _read_leaves(self, constants: Constants) -> None:
+        """One line per leaf (with its label) in a small graph, one statement in a big one."""
+        w = self.w
+        for i in self.leaves:
+            w.value[i] = f"v{i}"
+        if len(self.leaves) > LEAF_LINES:
+            data = constants.name(operator.attrgetter("data"), "data_of")
+            w.emit(f"{tuple_text([f'v{i}' for i in self.leaves])} = map({data}, leaves)")
+            return
+        for k, i in enumerate(self.leaves):
+            label = self.graph.nodes[i].label
+            w.emit(f"v{i} = leaves[{k}].data" + (f"  # {comment_text(label)}" if label else ""))
 
     def _backward(self, count: int) -> None:
         w = self.w

@@ -74,7 +74,7 @@ class CompiledStep:
         with enable_grad():
             root, _ = _split(self.fn())
         order = topological_order(root)
-        if Graph.of(order, []).shape() != self._shape:
+        if Graph.of(order).shape() != self._shape:
             raise StructureChanged("the function now builds a different graph than the one "
                                    "compiled (data-dependent control flow?): compile it again")
         saved = [leaf.grad for leaf in self.leaves]
