@@ -187,5 +187,6 @@ def _runs_in_order(graph: Graph, group: Group, group_of: list[int], g: int) -> b
     regions = group.instances
     if any(a[-1] > b[0] for a, b in itertools.pairwise(regions)):
         return False
-    return not any(group_of[t] != g and not inputs.isdisjoint(graph.inputs[t])
-                   for t in range(regions[0][0], regions[-1][-1]))
+    start, end = regions[0][0], regions[-1][-1]
+    others = itertools.compress(range(start, end), map(g.__ne__, group_of[start:end]))
+    return all(inputs.isdisjoint(graph.inputs[t]) for t in others)

@@ -10,6 +10,7 @@ function's own bytecode: what is inlined is exactly what the function runs.
 from __future__ import annotations
 
 import ast
+import functools
 import linecache
 import types
 from collections.abc import Callable
@@ -30,6 +31,13 @@ def expression_of(function: Callable[..., Any]) -> Expression | None:
     code = getattr(function, "__code__", None)
     if not isinstance(code, types.CodeType) or not _plain(function, code):
         return None
+    return _expression_of_code(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression_of_code(code: types.CodeType) -> Expression | None:
+    # Sound to cache by code object: a result is only ever one verified to
+    # compile to this very bytecode, whatever the file holds later.
     tree = _module_tree(code.co_filename)
     if tree is None:
         return None
