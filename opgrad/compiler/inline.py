@@ -24,13 +24,13 @@ import re
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
+from opgrad.compiler.checks import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
 from opgrad.core import value_of
 from opgrad.plugins import Op
-from opgrad.plugins.binding import checked_result, make_function
+from opgrad.plugins.binding import make_function
 
 Template = tuple["str | int", ...]
 FLOAT, INT, OTHER = "float", "int", "other"  # what an expression yields on float inputs
@@ -119,7 +119,7 @@ def _op_code(op: Op, constants: Constants) -> OpCode:
     partials = _inline_rule(op, constants)
     if partials is not None:
         return OpCode.of(op, forward, partials)
-    return OpCode.of(op, forward, None, constants.name(_rule_caller(op), f"{op.name}_rule"))
+    return OpCode.of(op, forward, None, constants.name(rule_caller(op), f"{op.name}_rule"))
 
 
 def _forward_template(op: Op, constants: Constants, inlining: set[Op]) -> Template:
@@ -133,15 +133,15 @@ def _forward_template(op: Op, constants: Constants, inlining: set[Op]) -> Templa
         except NotInlinable:
             pass
         else:
-            checker = constants.name(_result_checker(op), f"{op.name}_result")
-            return parts if kind == FLOAT else _call(checker, [parts])
+            checker = constants.name(result_checker(op), f"{op.name}_result")
+            return parts if kind == FLOAT else _call_template(checker, [parts])
     if isinstance(op.forward, types.BuiltinFunctionType):  # math.tanh: call it directly
-        parts = _call(constants.name(op.forward), [(k,) for k in range(op.arity)])
+        parts = _call_template(constants.name(op.forward), [(k,) for k in range(op.arity)])
         if _float_valued(op.forward):
             return parts
-        return _call(constants.name(_result_checker(op), f"{op.name}_result"), [parts])
-    caller = constants.name(_forward_caller(op), f"{op.name}_forward")
-    return _call(caller, [(k,) for k in range(op.arity)])
+        return _call_template(constants.name(result_checker(op), f"{op.name}_result"), [parts])
+    caller = constants.name(forward_caller(op), f"{op.name}_forward")
+    return _call_template(caller, [(k,) for k in range(op.arity)])
 
 
 def _inline_rule(op: Op, constants: Constants) -> tuple[Template, ...] | None:
@@ -156,8 +156,8 @@ def _inline_rule(op: Op, constants: Constants) -> tuple[Template, ...] | None:
         converted = [writer.convert(element) for element in body.elts]
     except NotInlinable:
         return None
-    checker = constants.name(_partial_checker(op), f"{op.name}_partial")
-    return tuple(parts if kind != OTHER else _call(checker, [parts])
+    checker = constants.name(partial_checker(op), f"{op.name}_partial")
+    return tuple(parts if kind != OTHER else _call_template(checker, [parts])
                  for parts, kind in converted)
 
 
@@ -171,7 +171,7 @@ def _operator_expression(function: object, params: tuple[str, ...]) -> Expressio
     return Expression(params, ast.parse(text, mode="eval").body)
 
 
-def _call(function: str, args: Iterable[Template]) -> Template:
+def _call_template(function: str, args: Iterable[Template]) -> Template:
     parts: list[str | int] = [function, "("]
     for k, arg in enumerate(args):
         parts.extend([", "] * bool(k) + list(arg))
@@ -286,7 +286,7 @@ class _Writer:
             inner = _forward_template(op, self.constants, self.inlining)
             return ("(", *splice(inner, [a for a, _ in args]), ")"), FLOAT
         kind = FLOAT if _float_valued(function) else OTHER
-        return _call(self.constants.name(function), [a for a, _ in args]), kind
+        return _call_template(self.constants.name(function), [a for a, _ in args]), kind
 
 
 def splice(template: Template, args: list[Template]) -> Template:
@@ -314,43 +314,3 @@ def _op_behind(function: object) -> Op | None:
     cells = dict(zip(_FUNCTION_CODE.co_freevars, function.__closure__ or (), strict=True))  # type: ignore[attr-defined]  # a function, checked above
     op = cells["op"].cell_contents if "op" in cells else None
     return op if isinstance(op, Op) else None
-
-
-def _forward_caller(op: Op) -> Callable[..., float]:
-    forward = op.forward
-
-    def forward_of(*xs: float) -> float:
-        out = forward(*xs)
-        return out if type(out) is float else checked_result(op, out, xs)
-
-    return forward_of
-
-
-def _result_checker(op: Op) -> Callable[[object], float]:
-    def checked(out: object) -> float:
-        return out if type(out) is float else checked_result(op, out, ())
-
-    return checked
-
-
-def _partial_checker(op: Op) -> Callable[[object], float]:
-    def checked(partial: object) -> float:
-        if isinstance(partial, Real):
-            return float(partial)
-        raise TypeError(f"op {op.name!r}: local_grads returned {type(partial).__name__} "
-                        f"{partial!r} as a partial; a rule must return real numbers")
-
-    return checked
-
-
-def _rule_caller(op: Op) -> Callable[..., tuple[float, ...]]:
-    rule, arity, checked = op.local_grads, op.arity, _partial_checker(op)
-
-    def partials(*xs: float) -> tuple[float, ...]:
-        result = tuple(rule(*xs))
-        if len(result) != arity:
-            raise ValueError(f"op {op.name!r}: local_grads returned {len(result)} partial(s), "
-                             f"expected {arity}")
-        return tuple(p if type(p) is float else checked(p) for p in result)
-
-    return partials

@@ -63,22 +63,7 @@ class _Main:
     def __init__(self, graph: Graph, writer: Writer, groups: list[Group]) -> None:
         self.graph, self.w, self.groups = graph, writer, groups
         self.leaves = [i for i, op in enumerate(graph.ops) if op is None]
-        grouped = bytearray(len(graph.nodes))
-        for group in groups:
-            for region in group.instances:
-                for i in region:
-                    grouped[i] = 1
-        # What the step runs, in order: node i (>= 0), or group k (-1 - k) before its anchor.
-        top = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
-        anchors = sorted((group.anchor, number) for number, group in enumerate(groups))
-        self.schedule: list[int] = []
-        k = 0
-        for i in top:
-            while k < len(anchors) and anchors[k][0] <= i:
-                self.schedule.append(-1 - anchors[k][1])
-                k += 1
-            self.schedule.append(i)
-        self.schedule += [-1 - number for _, number in anchors[k:]]
+        self.schedule = _schedule(graph, groups)
 
     def write(self, outputs: list[int], guards: list[_Guard],
               constants: Constants) -> list[str]:
@@ -173,6 +158,25 @@ class _Main:
                 f"{guard.result}; with the current data it is {not guard.result}, so its graph "
                 "would differ: call opgrad.compile(fn) again")
         return messages
+
+
+def _schedule(graph: Graph, groups: list[Group]) -> list[int]:
+    """What the step runs, in order: node i (>= 0), or group k (-1 - k) before its anchor."""
+    grouped = bytearray(len(graph.nodes))
+    for group in groups:
+        for region in group.instances:
+            for i in region:
+                grouped[i] = 1
+    top = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
+    anchors = sorted((group.anchor, number) for number, group in enumerate(groups))
+    schedule: list[int] = []
+    k = 0
+    for i in top:
+        while k < len(anchors) and anchors[k][0] <= i:
+            schedule.append(-1 - anchors[k][1])
+            k += 1
+        schedule.append(i)
+    return schedule + [-1 - number for _, number in anchors[k:]]
 
 
 @dataclass(frozen=True)
