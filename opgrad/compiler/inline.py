@@ -99,7 +99,7 @@ class Constants:
 
 
 _RESERVED = re.compile(r"[vgcabd]\d+|ga\d+|d\d+_\d+|up|step|leaves|shared|rows|saved|outs|start|"
-                       r"back|changed|block\d+|zip|reversed|next")
+                       r"back|changed|block\d+|zip|reversed|next|map|data_of")
 
 
 def _readable(name: object) -> str:
