@@ -84,29 +84,56 @@ def find_groups(graph: Graph) -> list[Group]:
     """Groups of two or more regions of one structure that can run as a loop."""
     candidates: dict[tuple[object, ...], list[tuple[list[int], list[int]]]] = {}
     owner = [False] * len(graph.nodes)
-    for region in _regions(graph, owner):
-        key, externals = _structure(graph, region)
+    for region, key, externals in _regions(graph, owner):
         candidates.setdefault(key, []).append((region, externals))
     groups = [_group(graph, sorted(regions)) for regions in candidates.values()
               if len(regions) > 1]
     return _valid(graph, [g for g in groups if g is not None])
 
 
-def _regions(graph: Graph, owner: list[bool]) -> list[list[int]]:
+Found = tuple[list[int], tuple[object, ...], list[int]]  # region, structure, inputs
+
+
+def _regions(graph: Graph, owner: list[bool]) -> list[Found]:
     """Regions rooted at nodes whose shape repeats, outermost first."""
     shapes = graph.shapes
     count = Counter(shapes)
     pending = [0] * len(graph.nodes)
-    found = []
+    found: list[Found] = []
+    last: dict[int, tuple[int, Found]] = {}  # per shape: the last region's root, and it
     for root in reversed(range(len(graph.nodes) - 1)):  # never the loss itself
         if owner[root] or graph.ops[root] is None or count[shapes[root]] < 2:
             continue
-        region = _dominated(graph, root, owner, pending)
-        if len(region) >= MIN_REGION:
-            for i in region:
-                owner[i] = True
-            found.append(sorted(region))
+        region = _like(graph, root, last.get(shapes[root]), owner)
+        if region is None:
+            nodes = sorted(_dominated(graph, root, owner, pending))
+            if len(nodes) < MIN_REGION:
+                continue
+            region = (nodes, *_structure(graph, nodes))
+        for i in region[0]:
+            owner[i] = True
+        last[shapes[root]] = (root, region)
+        found.append(region)
     return found
+
+
+def _like(graph: Graph, root: int, previous: tuple[int, Found] | None,
+          owner: list[bool]) -> Found | None:
+    """The previous region of this shape moved to ``root``, if it fits exactly there.
+
+    Equal structure and equal use counts make the moved region closed too (every
+    node but the root used only inside it): a cheap test, tried before the walk.
+    """
+    if previous is None:
+        return None
+    previous_root, (previous_nodes, key, _) = previous
+    nodes = [i + root - previous_root for i in previous_nodes]
+    uses = graph.uses.__getitem__
+    if nodes[0] < 0 or any(map(owner.__getitem__, nodes)) or list(
+            map(uses, nodes[:-1])) != list(map(uses, previous_nodes[:-1])):
+        return None
+    moved_key, externals = _structure(graph, nodes)
+    return (nodes, key, externals) if moved_key == key else None
 
 
 def _dominated(graph: Graph, root: int, owner: list[bool], pending: list[int]) -> list[int]:
