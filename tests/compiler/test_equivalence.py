@@ -114,3 +114,15 @@ def test_gradients_of_inf_and_nan_match() -> None:
     x = Value(0.0)
     dynamic, compiled = dynamic_and_compiled(lambda: (x * math.inf).tanh() + x.exp(), [x])
     assert_same(dynamic, compiled)
+
+
+def test_an_error_inside_a_loop_names_the_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MIN_REGION", 1)
+    monkeypatch.setattr(program_module, "GROUPS_FROM", 1)
+    w = Value(2.0)
+    step = opgrad.compile(lambda: sum(((w - c).log() * w for c in (0.5, 1.0, 1.5)), 0.0 * w))
+    assert "def block0" in step.source
+    step()
+    w.data = 1.2  # log(1.2 - 1.5) is undefined
+    with pytest.raises(ValueError, match=r"compiled step failed in op 'log' at line \d+"):
+        step()
