@@ -18,6 +18,7 @@ from opgrad.core import Value
 from opgrad.plugins import Op, op_of
 
 MIN_REGION = 24  # smaller regions are not worth a loop
+NEAR = 64  # how far first_use() looks before building the map of first consumers
 
 
 @dataclass
@@ -28,10 +29,10 @@ class Graph:
     ops: list[Op | None]
     inputs: list[tuple[int, ...]]
     uses: list[int]
-    first_use: list[int]  # the index of a node's first consumer (len(nodes) if none)
     index: dict[Value, int]
     shapes: list[int]  # a hash of each node's op and its inputs' shapes (leaves all alike)
     exposed: set[int] = field(default_factory=set)  # values the step reports (loss, outputs...)
+    _first_use: dict[int, int] | None = None  # built on demand by first_use()
 
     @staticmethod
     def of(order: list[Value]) -> Graph:
@@ -42,19 +43,28 @@ class Graph:
         inputs = list(map(tuple, map(map, itertools.repeat(position), parents)))  # C speed
         ops = ops_of(order)
         count = len(order)
-        # C-level passes: each input edge, consumer and input, in reverse order.
-        consumers = list(itertools.chain.from_iterable(
-            map(itertools.repeat, reversed(range(count)), map(len, reversed(inputs)))))
-        edges = list(itertools.chain.from_iterable(reversed(inputs)))
-        used = Counter(edges)
-        first = dict(zip(edges, consumers, strict=True))  # the last write is the first consumer
+        used = Counter(itertools.chain.from_iterable(inputs))  # at C speed
         uses = list(map(used.get, range(count), itertools.repeat(0)))
-        first_use = list(map(first.get, range(count), itertools.repeat(count)))
         shapes = [0] * count
         shape_of = shapes.__getitem__
         for i, (op_id, ins) in enumerate(zip(map(id, ops), inputs, strict=True)):
             shapes[i] = hash((op_id, *map(shape_of, ins)))
-        return Graph(order, ops, inputs, uses, first_use, index, shapes)
+        return Graph(order, ops, inputs, uses, index, shapes)
+
+    def first_use(self, node: int) -> int:
+        """The index of ``node``'s first consumer (the number of nodes if it has none)."""
+        # A consumer usually follows closely in topological order: look there
+        # first, and build the whole map only if it is far away.
+        for i in range(node + 1, min(node + NEAR, len(self.nodes))):
+            if node in self.inputs[i]:
+                return i
+        if self._first_use is None:
+            first: dict[int, int] = {}
+            for i in reversed(range(len(self.nodes))):
+                for j in self.inputs[i]:
+                    first[j] = i
+            self._first_use = first
+        return self._first_use.get(node, len(self.nodes))
 
     def shape(self) -> int:
         """A digest of the graph's structure: each node's op and its inputs' positions."""
@@ -180,7 +190,7 @@ def _group(graph: Graph, found: list[tuple[list[int], list[int]]]) -> Group | No
     if len(set(seen)) != len(seen) or set(seen) & set(shared):
         return None  # a node feeding two instances in different slots: not a loop
     slot_of = {node: k for k, node in enumerate(slot_lists[0])}
-    anchor = min(graph.first_use[region[-1]] for region in regions)
+    anchor = min(graph.first_use(region[-1]) for region in regions)
     return Group(regions, shared, varying, slot_of, anchor)
 
 

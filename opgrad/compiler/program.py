@@ -38,6 +38,10 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
     """The source of the step that recomputes ``root`` (and ``outputs``) from the leaves."""
     graph = Graph.of(order)
     index = graph.index
+    missing = [o for o in outputs if o not in index]
+    if missing:
+        raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
+                         "graph, so the compiled step cannot compute them")
     guards = [c for c in comparisons if c[0] in index
               and (not isinstance(c[2], Value) or c[2] in index)]
     guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
