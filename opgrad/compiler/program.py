@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass
 
 from opgrad.compiler.graph import Graph, Group, find_groups
-from opgrad.compiler.inline import Constants
+from opgrad.compiler.inline import Constants, OpCode
 from opgrad.compiler.writer import (
     Source,
     Writer,
@@ -42,14 +42,13 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
     if missing:
         raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
                          "graph, so the compiled step cannot compute them")
+    # Comparisons of values in this graph become guards; others cannot be checked.
     guards = [c for c in comparisons if c[0] in index
               and (not isinstance(c[2], Value) or c[2] in index)]
     guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
     graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
     constants = Constants()
-    distinct = dict(zip(map(id, graph.ops), graph.ops, strict=True))
-    table = {key: None if op is None else constants.code(op) for key, op in distinct.items()}
-    codes = [table[id(op)] for op in graph.ops]
+    codes = _codes(graph, constants)
     groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
     source = Source()
     kept = kept_values(graph, codes, groups)
@@ -61,6 +60,13 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
                right, result) for left, symbol, right, result in guards], constants)
     leaves = [order[i] for i in main.leaves]
     return Program(source, constants.namespace, messages, leaves, graph.shape())
+
+
+def _codes(graph: Graph, constants: Constants) -> list[OpCode | None]:
+    """Each node's op code (None for a leaf), worked out once per distinct op."""
+    distinct = dict(zip(map(id, graph.ops), graph.ops, strict=True))
+    table = {key: None if op is None else constants.code(op) for key, op in distinct.items()}
+    return [table[id(op)] for op in graph.ops]
 
 
 class _Main:
