@@ -83,22 +83,43 @@ def ops_of(order: list[Value]) -> list[Op | None]:
 class Group:
     """Regions of one structure: ``instances[k]`` lists region k's nodes in order."""
 
-    instances: list[list[int]]
-    shared: list[int]  # input nodes the same in every instance, by slot
-    varying: list[list[int]]  # per instance, its own input nodes, by slot
-    slot_of: dict[int, int] = field(default_factory=dict)  # in instance 0: node -> slot
+    instances: list[list[int]]  # in the order they run
+    kinds: list[int]  # per instance: its structure (index into ``templates``)
+    templates: list[int]  # per structure: the instance its code is written from
+    slots: list[list[int]]  # per instance: its inputs from outside, in slot order
+    shared: list[int]  # inputs of two or more instances (always in the same slot of a kind)
+    varying: list[list[int]]  # per instance: the inputs only it has, in slot order
     anchor: int = 0  # the first consumer of any instance: the group runs just before it
 
 
 def find_groups(graph: Graph) -> list[Group]:
-    """Groups of two or more regions of one structure that can run as a loop."""
-    candidates: dict[tuple[object, ...], list[tuple[list[int], list[int]]]] = {}
+    """Groups of repeated regions that can run as one loop.
+
+    Regions of one structure are one kind; kinds whose regions interleave
+    run in one loop (one branch per kind), so that the gradients of their
+    shared inputs add up in the graph's own order.
+    """
+    kinds: dict[tuple[object, ...], list[tuple[list[int], list[int]]]] = {}
     owner = [False] * len(graph.nodes)
     for region, key, externals in _regions(graph, owner):
-        candidates.setdefault(key, []).append((region, externals))
-    groups = [_group(graph, sorted(regions)) for regions in candidates.values()
-              if len(regions) > 1]
+        kinds.setdefault(key, []).append((region, externals))
+    repeated = [sorted(found) for found in kinds.values() if len(found) > 1]
+    groups = [_group(graph, family) for family in _interleaved(repeated)]
     return _valid(graph, [g for g in groups if g is not None])
+
+
+def _interleaved(kinds: list[list[tuple[list[int], list[int]]]]
+                 ) -> list[list[list[tuple[list[int], list[int]]]]]:
+    """Kinds grouped into families whose spans (first to last node) overlap."""
+    spans = sorted(((found[0][0][0], found[-1][0][-1]), k) for k, found in enumerate(kinds))
+    families: list[list[list[tuple[list[int], list[int]]]]] = []
+    end = -1
+    for (start, stop), k in spans:
+        if start > end:
+            families.append([])
+        families[-1].append(kinds[k])
+        end = max(end, stop)
+    return families
 
 
 Found = tuple[list[int], tuple[object, ...], list[int]]  # region, structure, inputs
@@ -177,21 +198,26 @@ def _structure(graph: Graph, region: list[int]) -> tuple[tuple[object, ...], lis
     return (ops, tuple(map(local.__getitem__, wires)), exposed), externals
 
 
-def _group(graph: Graph, found: list[tuple[list[int], list[int]]]) -> Group | None:
-    """The regions as a group, with their inputs sorted into shared and varying slots."""
-    regions = [region for region, _ in found]
-    slot_lists = [externals for _, externals in found]
-    columns = list(zip(*slot_lists, strict=True))  # per slot: its node in each instance
-    same = [column.count(column[0]) == len(column) for column in columns]
-    shared = [column[0] for column, alike in zip(columns, same, strict=True) if alike]
-    varying_slots = [k for k, alike in enumerate(same) if not alike]
-    varying = [[slots[k] for k in varying_slots] for slots in slot_lists]
-    seen = [n for row in varying for n in row]
-    if len(set(seen)) != len(seen) or set(seen) & set(shared):
-        return None  # a node feeding two instances in different slots: not a loop
-    slot_of = {node: k for k, node in enumerate(slot_lists[0])}
-    anchor = min(graph.first_use(region[-1]) for region in regions)
-    return Group(regions, shared, varying, slot_of, anchor)
+def _group(graph: Graph, family: list[list[tuple[list[int], list[int]]]]) -> Group | None:
+    """Regions of one or more kinds as a group; None if their inputs do not fit a loop."""
+    tagged = sorted((region[0], kind, region, slots)
+                    for kind, found in enumerate(family) for region, slots in found)
+    count = Counter(itertools.chain.from_iterable(t[3] for t in tagged))
+    shared = [node for node, uses in count.items() if uses > 1]
+    is_shared = set(shared).__contains__
+    for found in family:  # a slot holds one shared node, or nodes of one instance each
+        for column in zip(*(slots for _, slots in found), strict=True):
+            if is_shared(column[0]) and column.count(column[0]) != len(column):
+                return None
+            if not is_shared(column[0]) and any(map(is_shared, column)):
+                return None
+    instances = [region for _, _, region, _ in tagged]
+    kinds = [kind for _, kind, _, _ in tagged]
+    slots = [list(slots) for _, _, _, slots in tagged]
+    varying = [[n for n in row if not is_shared(n)] for row in slots]
+    templates = [kinds.index(kind) for kind in range(len(family))]
+    anchor = min(graph.first_use(region[-1]) for region in instances)
+    return Group(instances, kinds, templates, slots, shared, varying, anchor)
 
 
 def _valid(graph: Graph, groups: list[Group]) -> list[Group]:

@@ -121,15 +121,20 @@ class _Main:
                 w.emit(f"leaves[{k}].grad += {w.gradient[i]}")
 
     def _shown(self, group: Group) -> list[list[int]]:
-        first = group.instances[0]
-        positions = [len(first) - 1, *(k for k, i in enumerate(first[:-1])
-                                       if i in self.graph.exposed)]
-        return [[region[k] for k in positions] for region in group.instances]
+        """Per instance, the values its loop reports: its root, then exposed values."""
+        positions = []
+        for template in group.templates:
+            first = group.instances[template]
+            positions.append([len(first) - 1, *(k for k, i in enumerate(first[:-1])
+                                                if i in self.graph.exposed)])
+        return [[region[k] for k in positions[kind]]
+                for region, kind in zip(group.instances, group.kinds, strict=True)]
 
     def _group_forward(self, number: int) -> None:
         w, group = self.w, self.groups[number]
         shared = tuple_text([w.value[n] for n in group.shared])
-        rows = ", ".join(tuple_text([w.value[n] for n in row]) for row in group.varying)
+        rows = ", ".join(f"({kind}, {tuple_text([w.value[n] for n in row])})"
+                         for kind, row in zip(group.kinds, group.varying, strict=True))
         w.emit(f"b{number} = block{number}({shared}, [{rows}])")
         shown = self._shown(group)
         targets = ", ".join(tuple_text([f"v{i}" for i in nodes]) for nodes in shown)

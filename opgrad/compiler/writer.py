@@ -131,33 +131,69 @@ def tuple_text(names: list[str]) -> str:
 
 def write_block(number: int, group: Group, graph: Graph, codes: list[OpCode | None],
                 kept: list[bool], source: Source) -> None:
-    """One group as a generator: all instances forward, then (sent gradients) backward."""
-    region, slot_of = group.instances[0], group.slot_of
-    shared = [f"a{slot_of[n]}" for n in group.shared]
-    varying = [f"a{slot_of[n]}" for n in group.varying[0]]
-    writer = Writer(graph, codes, kept, source, 2)
-    for node, slot in slot_of.items():
-        writer.value[node] = f"a{slot}"
-    shown = [region[-1], *(i for i in region[:-1] if i in graph.exposed)]
+    """One group as a generator: every instance forward (one branch per kind), then,
+    given the roots' gradients, every instance backward in reverse order."""
+    shared = [f"s{n}" for n in group.shared]
+    writers = [_kind_writer(group, t, graph, codes, kept, source) for t in group.templates]
     source.emit(0, f"def block{number}(shared, rows):")
-    source.emit(1, f"# {len(group.instances)} regions of {len(region)} nodes, one loop")
+    counts = [group.kinds.count(kind) for kind in range(len(group.templates))]
+    source.emit(1, f"# {len(group.instances)} regions of {len(group.templates)} kind(s): "
+                   + ", ".join(f"{c} x {len(group.instances[t])} nodes"
+                               for c, t in zip(counts, group.templates, strict=True)))
     source.emit(1, f"{tuple_text(shared)} = shared")
     source.emit(1, "saved, outs = [], []")
-    source.emit(1, f"for {tuple_text(varying)} in rows:")
-    for i in region:
-        writer.forward(i)
-    named = varying + [f"v{i}" for i in region if writer.value[i] == f"v{i}"]
-    source.emit(2, f"saved.append({tuple_text(named)})")
-    source.emit(2, f"outs.append({tuple_text([writer.value[i] for i in shown])})")
+    source.emit(1, "for kind, row in rows:")
+    named = [_kind_forward(kind, group, w, graph) for kind, w in enumerate(writers)]
     source.emit(1, "start, rows = yield outs")
     source.emit(1, f"{tuple_text(['g' + a for a in shared])} = start")
     source.emit(1, "back = []")
-    source.emit(1, f"for {tuple_text(named)}, {tuple_text(['up', *('g' + a for a in varying)])}"
-                   " in zip(reversed(saved), reversed(rows)):")
-    writer.gradient = {node: f"ga{slot}" for node, slot in slot_of.items()}
+    source.emit(1, "for (kind, values), row in zip(reversed(saved), reversed(rows)):")
+    for kind, w in enumerate(writers):
+        _kind_backward(kind, group, w, named[kind])
+    source.emit(1, "back.reverse()")
+    source.emit(1, f"yield {tuple_text(['g' + a for a in shared])}, back")
+
+
+def _kind_writer(group: Group, template: int, graph: Graph, codes: list[OpCode | None],
+                 kept: list[bool], source: Source) -> Writer:
+    """A writer for one kind, its inputs named: s<node> if shared, a<slot> if not."""
+    writer = Writer(graph, codes, kept, source, 3)
+    is_shared = set(group.shared).__contains__
+    for slot, node in enumerate(group.slots[template]):
+        writer.value[node] = f"s{node}" if is_shared(node) else f"a{slot}"
+    return writer
+
+
+def _varying_names(group: Group, kind: int) -> list[str]:
+    template = group.templates[kind]
+    return [f"a{group.slots[template].index(n)}" for n in group.varying[template]]
+
+
+def _kind_forward(kind: int, group: Group, writer: Writer, graph: Graph) -> list[str]:
+    """The forward branch of one kind; returns the names its backward reads back."""
+    region = group.instances[group.templates[kind]]
+    varying = _varying_names(group, kind)
+    writer.source.emit(2, f"{'if' if kind == 0 else 'elif'} kind == {kind}:")
+    writer.source.emit(3, f"{tuple_text(varying)} = row")
+    for i in region:
+        writer.forward(i)
+    shown = [region[-1], *(i for i in region[:-1] if i in graph.exposed)]
+    named = varying + [f"v{i}" for i in region if writer.value[i] == f"v{i}"]
+    writer.source.emit(3, f"saved.append(({kind}, {tuple_text(named)}))")
+    writer.source.emit(3, f"outs.append({tuple_text([writer.value[i] for i in shown])})")
+    return named
+
+
+def _kind_backward(kind: int, group: Group, writer: Writer, named: list[str]) -> None:
+    """The backward branch of one kind: shared gradients add up across the loop."""
+    template = group.templates[kind]
+    region, varying = group.instances[template], _varying_names(group, kind)
+    writer.source.emit(2, f"{'if' if kind == 0 else 'elif'} kind == {kind}:")
+    writer.source.emit(3, f"{tuple_text(named)} = values")
+    writer.source.emit(3, f"{tuple_text(['up', *('g' + a for a in varying)])} = row")
+    inputs = group.slots[template]
+    writer.gradient = {node: "g" + writer.value[node] for node in inputs}
     writer.gradient[region[-1]] = "up"
     for i in reversed(region):
         writer.backward(i)
-    source.emit(2, f"back.append({tuple_text(['g' + a for a in varying])})")
-    source.emit(1, "back.reverse()")
-    source.emit(1, f"yield {tuple_text(['g' + a for a in shared])}, back")
+    writer.source.emit(3, f"back.append({tuple_text(['g' + a for a in varying])})")

@@ -126,3 +126,36 @@ def test_an_error_inside_a_loop_names_the_op(monkeypatch: pytest.MonkeyPatch) ->
     w.data = 1.2  # log(1.2 - 1.5) is undefined
     with pytest.raises(ValueError, match=r"compiled step failed in op 'log' at line \d+"):
         step()
+
+
+@FAST
+@given(first=trees(EXTENDED, max_leaves=6), second=trees(EXTENDED, max_leaves=6),
+       point=points(), constants=st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=6))
+def test_random_batches_of_two_interleaved_kinds(first: Tree, second: Tree, point: list[float],
+                                                 constants: list[float]) -> None:
+    # Copies alternate between two trees over the same leaves: one loop, two branches.
+    kinds = [first, second]
+    with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_module, "MIN_REGION", 1)
+        patch.setattr(program_module, "GROUPS_FROM", 1)
+        for k, c in enumerate(constants):
+            build(kinds[k % 2], [*point[:2], c], EXTENDED)
+        leaves = [Value(v) for v in point[:2]]
+
+        def loss() -> Value:
+            copies = [evaluate(kinds[k % 2], [*leaves, Value(c)], opgrad_call)
+                      for k, c in enumerate(constants)]
+            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
+
+        assert_same(*dynamic_and_compiled(loss, leaves))
+
+
+def test_cross_entropy_batches_run_as_one_loop_with_a_branch_per_class() -> None:
+    from opgrad.nn import DATASETS, MLP, outputs_and_loss
+
+    data = DATASETS["spiral"](n=30, noise=0.1, seed=0)
+    model = MLP(2, [6, data.classes], seed=0)
+    loss = lambda: outputs_and_loss(model, data, "cross-entropy", 1e-4)  # noqa: E731
+    step = opgrad.compile(loss)
+    assert step.source.count("def block") == 1 and "kind == 2" in step.source
+    assert_same(*dynamic_and_compiled(lambda: loss()[0], model.parameters()))
