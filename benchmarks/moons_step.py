@@ -279,7 +279,9 @@ def compile_targets(rounds: int) -> None:
         for engine in (relu, softplus):
             gc.collect()
             times[f"compile {engine.name}"].append(engine.compile(xs, ys))  # cold: a new trace
-            times[engine.name].append(timed(lambda e=engine: e.step(xs, ys)))
+        for _ in range(10):  # steps take milliseconds: many, alternating, against noise
+            for engine in (relu, softplus):
+                times[engine.name].append(timed(lambda e=engine: e.step(xs, ys)))
         times["cpu compile"].append(relu.compile_cpu)
     m = {name: statistics.median(ts) for name, ts in times.items()}
     print("| compile target | measured | ratio | target |")
