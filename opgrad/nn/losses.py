@@ -49,15 +49,19 @@ def bce_with_logits(logits: Sequence[Value], targets: Sequence[float]) -> Value:
 def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
     """Softmax cross-entropy, averaged over examples; ``targets`` are class indices.
 
-    The log-sum-exp is shifted by each row's largest logit (a constant), so it
-    cannot overflow.
+    The log-sum-exp is shifted by each row's largest logit, so it cannot
+    overflow. The shift is part of the graph (a running max written with
+    relu, no comparison of data), so a compiled step recomputes it from the
+    current logits; its gradient cancels (the log-sum-exp does not depend on it).
     """
     _same_length(logits, targets)
     terms = []
     for row, target in zip(logits, targets, strict=True):
         if not isinstance(target, int) or not 0 <= target < len(row):
             raise ValueError(f"class index {target!r} is outside 0..{len(row) - 1}")
-        shift = max(z.data for z in row)
+        shift = row[0]
+        for z in row[1:]:
+            shift = shift + ops.relu(z - shift)  # max(shift, z), without a Python if
         total = sum((ops.exp(z - shift) for z in row), Value(0.0))
         terms.append(total.log() + shift - row[target])
     return mean(terms)

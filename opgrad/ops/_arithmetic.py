@@ -21,24 +21,19 @@ def register_ops(register: RegisterOp) -> None:
     """The arithmetic operators of Value."""
     register(operator.add, name="add", operator="+", torch="add", jax="numpy.add",
              local_grads=lambda x, y, out: (1.0, 1.0),
-             template="{0} + {1}", grad_templates=("1.0", "1.0"),
              formula="d/dx (x + y) = 1; d/dy (x + y) = 1")
     register(operator.sub, name="sub", operator="-", torch="sub", jax="numpy.subtract",
              local_grads=lambda x, y, out: (1.0, -1.0),
-             template="{0} - {1}", grad_templates=("1.0", "-1.0"),
              formula="d/dx (x - y) = 1; d/dy (x - y) = -1")
     register(operator.mul, name="mul", operator="*", torch="mul", jax="numpy.multiply",
              local_grads=lambda x, y, out: (y, x),
-             template="{0} * {1}", grad_templates=("{1}", "{0}"),
              formula="d/dx (x * y) = y; d/dy (x * y) = x")
     register(operator.truediv, name="div", operator="/", torch="div", jax="numpy.divide",
              local_grads=lambda x, y, out: (1.0 / y, -out / y),
-             template="{0} / {1}", grad_templates=("1.0 / {1}", "-{out} / {1}"),
              formula="d/dx (x / y) = 1 / y; d/dy (x / y) = -x / y^2",
              domain=((-3.0, 3.0), (0.2, 3.0)))
     register(operator.neg, name="neg", operator="-", torch="neg", jax="numpy.negative",
              local_grads=lambda x, out: (-1.0,),
-             template="-{0}", grad_templates=("-1.0",),
              formula="d/dx (-x) = -1")
     register(operator.pow, name="pow", operator="**", torch="pow", jax="numpy.power",
              local_grads=_pow_grads, domain=((0.1, 3.0), (-3.0, 3.0)),

@@ -33,12 +33,6 @@ def _where_grads(condition: Any, if_true: Any, if_false: Any, out: Any) -> tuple
     return 0.0, ops.where(condition, 1.0, 0.0), ops.where(condition, 0.0, 1.0)
 
 
-def _relu_grads(x: Any, out: Any) -> tuple[Any]:
-    if type(out) is float:  # the engine's hot loop: the same numbers without an op call
-        return (0.0 if out <= 0.0 else 1.0,)
-    return (ops.where(out <= 0.0, 0.0, 1.0),)
-
-
 def _torch_where(condition: Any, if_true: Any, if_false: Any) -> Any:
     import torch  # only reached with tensors in hand
 
@@ -50,28 +44,22 @@ def register_ops(register: RegisterOp) -> None:
     """The elementary functions of Value."""
     register(math.tanh, name="tanh", torch="tanh", jax="numpy.tanh",
              local_grads=lambda x, out: (1.0 - out * out,),
-             template="math.tanh({0})", grad_templates=("1.0 - {out} * {out}",),
              formula="d/dx tanh(x) = 1 - tanh(x)^2")
     register(math.exp, name="exp", torch="exp", jax="numpy.exp", domain=(-5.0, 5.0),
              local_grads=lambda x, out: (out,),
-             template="math.exp({0})", grad_templates=("{out}",),
              formula="d/dx exp(x) = exp(x)")
     register(math.log, name="log", torch="log", jax="numpy.log", domain=(0.0, math.inf), arity=1,
              local_grads=lambda x, out: (1.0 / x,),
-             template="math.log({0})", grad_templates=("1.0 / {0}",),
              formula="d/dx log(x) = 1 / x, for x > 0")
     # As in PyTorch: relu(nan) = nan, relu(-0.0) = -0.0, and the partial is 0
     # where out <= 0 (so 0 at the kink x = 0, and 1 at nan).
     register(lambda x: 0.0 if x < 0.0 else x, name="relu", torch="relu", jax="nn.relu",
-             local_grads=_relu_grads, kinks=(0.0,),
-             template="0.0 if {0} < 0.0 else {0}", grad_templates=("0.0 if {out} <= 0.0 else 1.0",),
+             local_grads=lambda x, out: (1.0 - (out <= 0.0) * 1.0,), kinks=(0.0,),
              formula="d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)")
     register(_sigmoid, name="sigmoid", torch="sigmoid", jax="nn.sigmoid",
              local_grads=lambda x, out: (out * (1.0 - out),),
-             grad_templates=("{out} * (1.0 - {out})",),
              formula="d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))")
     register(_where, name="where", torch=_torch_where, jax="numpy.where", kinks=(0.0,),
-             local_grads=_where_grads, template="{1} if {0} else {2}",
-             grad_templates=("0.0", "1.0 if {0} else 0.0", "0.0 if {0} else 1.0"),
+             local_grads=_where_grads,
              formula="d/dc where(c, a, b) = 0; d/da = 1 where c holds, else 0; "
                      "d/db = 0 where c holds, else 1")

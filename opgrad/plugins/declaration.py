@@ -20,7 +20,6 @@ from typing_extensions import TypedDict
 
 from opgrad.core import Value
 from opgrad.plugins.errors import OpTypeError, RegistrationError
-from opgrad.plugins.templates import check_templates
 
 # Operators an op may bind to, by arity; reflected forms (__radd__ ...) follow.
 OPERATORS: Mapping[int, frozenset[str]] = {
@@ -40,8 +39,6 @@ class Op:
     points when checking; ``kinks`` are inputs where the op is not smooth.
     ``torch`` and ``jax`` name the array function (or give a callable) that
     computes the same forward on tensors: for comparisons and the bridge.
-    ``template`` and ``grad_templates`` are optional inline code for
-    ``opgrad.compile`` (see :mod:`opgrad.plugins.templates`).
     """
 
     name: str
@@ -55,8 +52,6 @@ class Op:
     kinks: tuple[float, ...] = ()
     torch: str | Callable[..., Any] | None = None
     jax: str | Callable[..., Any] | None = None
-    template: str | None = None  # the forward as inline code, for opgrad.compile
-    grad_templates: tuple[str, ...] | None = None  # the partials as inline code
     doc: str = field(default="", compare=False)
 
 
@@ -72,8 +67,6 @@ class OpOptions(TypedDict, total=False):
     torch: str | Callable[..., Any] | None
     jax: str | Callable[..., Any] | None
     arity: int | None
-    template: str | None
-    grad_templates: tuple[str, ...] | None
 
 
 OPTION_NAMES = frozenset(OpOptions.__annotations__)
@@ -103,8 +96,6 @@ def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> 
     if operator is not None and operator not in OPERATORS.get(op_arity, ()):
         allowed = " ".join(sorted(OPERATORS.get(op_arity, ()))) or "none"
         raise fail(f"operator {operator!r} does not fit arity {op_arity} (allowed: {allowed})")
-    template, grad_templates = check_templates(
-        options.get("template"), options.get("grad_templates"), op_arity, fail)
     return Op(
         name=str(op_name),
         forward=forward,
@@ -117,8 +108,6 @@ def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> 
         kinks=_kinks(options.get("kinks", ()), fail),
         torch=_array_equivalent("torch", options.get("torch"), fail),
         jax=_array_equivalent("jax", options.get("jax"), fail),
-        template=template,
-        grad_templates=grad_templates,
         doc=inspect.getdoc(forward) or "",
     )
 

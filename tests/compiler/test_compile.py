@@ -74,30 +74,26 @@ def test_outputs_are_reported() -> None:
     assert step.outputs == [3.0]
 
 
-OPS_WITH_TEMPLATES = [op for op in REGISTRY.values() if op.template or op.grad_templates]
+@pytest.mark.parametrize("op", list(REGISTRY.values()), ids=lambda op: op.name)
+def test_each_op_compiles_to_its_own_numbers(op: Op) -> None:
+    for point in sample_points(op, 10):
+        xs = [Value(v) for v in point]
+        out = getattr(opgrad.ops, op.name)(*xs)
+        out.backward()
+        expected = [x.grad for x in xs]
+        for x in xs:
+            x.grad = 0.0
+        step = opgrad.compile(lambda: getattr(opgrad.ops, op.name)(*xs))  # noqa: B023
+        assert step() == out.data
+        assert [x.grad for x in xs] == expected
 
 
-@pytest.mark.parametrize("op", OPS_WITH_TEMPLATES, ids=lambda op: op.name)
-def test_templates_compute_exactly_what_the_functions_compute(op: Op) -> None:
-    names = [f"x{i}" for i in range(op.arity)]
-    for point in sample_points(op, 20):
-        scope: dict[str, Any] = {"math": math, **dict(zip(names, point, strict=True))}
-        out = op.forward(*point)
-        scope["out"] = out
-        if op.template:
-            assert eval(op.template.format(*names), scope) == out  # test-only oracle
-        if op.grad_templates:
-            rule = op.local_grads(*point, out)
-            inline = [eval(t.format(*names, out="out"), scope) for t in op.grad_templates]
-            assert inline == list(rule)
-
-
-def test_ops_without_templates_still_compile(registry: Any) -> None:
+def test_a_one_expression_plugin_op_is_inlined(registry: Any) -> None:
     opgrad.register(lambda x: x * x * x, name="cube", formula="d/dx cube(x) = 3 x^2",
                     local_grads=lambda x, out: (3.0 * x * x,))
     x = Value(1.5)
     step = opgrad.compile(lambda: opgrad.ops.cube(x).tanh())
-    assert "RULE_cube" in step.source and "call_forward(OP_cube" in step.source
+    assert "(v0 * v0) * v0" in step.source and "(3.0 * v0) * v0" in step.source
     assert step() == math.tanh(1.5**3)
     assert x.grad == pytest.approx((1 - math.tanh(3.375) ** 2) * 3 * 1.5**2, rel=1e-15)
 
@@ -108,7 +104,7 @@ def test_source_is_readable_python() -> None:
     lines = step.source.splitlines()
     assert lines[0] == "def step(leaves):"
     assert "    v0 = leaves[0].data  # a" in lines or "    v0 = leaves[0].data  # b" in lines
-    assert any("math.tanh" in line and "# tanh" in line for line in lines)
+    assert any("= tanh(" in line and "# tanh" in line for line in lines)
     assert any(line.strip().startswith("leaves[0].grad += ") for line in lines)
     compile(step.source, "check", "exec")  # the builtin: valid Python
 
@@ -123,7 +119,7 @@ def test_a_branch_on_the_data_is_guarded() -> None:
     step = opgrad.compile(loss)
     assert step() == 6.0
     w.data = -1.0
-    with pytest.raises(StructureChanged, match=r"compared v\d+ > 0.0 and got True"):
+    with pytest.raises(StructureChanged, match=r"compared v\d+ > 0 and got True"):
         step()
 
 

@@ -1,0 +1,14 @@
+"""opgrad.compile: trace a loss once, generate Python for its forward and backward step.
+
+The generated step recomputes the forward pass from the current ``.data`` of
+the traced leaves, then the backward pass, and adds each leaf's gradient to
+its ``.grad`` as ``backward()`` would: the same floats, in the same order
+(a zero may come out with the other sign). Each op's own ``forward`` and
+``local_grads`` are what runs: inlined when they are one expression, called
+otherwise. Regions of the graph that repeat (one per example of a batch)
+are written once, as a loop. ``.source`` shows the code.
+"""
+
+from opgrad.compiler.step import CompiledStep, StructureChanged, compile
+
+__all__ = ["CompiledStep", "StructureChanged", "compile"]
