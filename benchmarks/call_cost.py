@@ -33,19 +33,17 @@ def best(call: Callable[[], Any], rounds: int = ROUNDS) -> float:
     return min(_loop(call, rounds) for _ in range(3))
 
 
-def softplus_op() -> Callable[..., Any]:
-    """A plugin op as a notebook user registers it (no inline template)."""
-    reg = opgrad.build_registry(autoload=False)
-    opgrad.use_registry(reg).__enter__()  # kept active for the rest of this script
-    return opgrad.register(
-        lambda x: math.log1p(math.exp(x)), name="softplus_bench",
-        local_grads=lambda x, out: (1.0 - opgrad.ops.exp(-out),),
-        formula="d/dx softplus(x) = sigmoid(x)")
-
-
 def rows(rounds: int = ROUNDS) -> list[tuple[str, float]]:
     """(what, seconds per call) for each measured call, the hard-coded peer first."""
-    softplus_op()
+    with opgrad.use_registry(opgrad.build_registry(autoload=False)):
+        # A plugin op as a notebook user registers it.
+        opgrad.register(lambda x: math.log1p(math.exp(x)), name="softplus_bench",
+                        local_grads=lambda x, out: (1.0 - opgrad.ops.exp(-out),),
+                        formula="d/dx softplus(x) = sigmoid(x)")
+        return measure(rounds)
+
+
+def measure(rounds: int) -> list[tuple[str, float]]:
     mul = opgrad.default_registry()["mul"]
     a, b = opgrad.Value(1.5), opgrad.Value(2.5)
     return [

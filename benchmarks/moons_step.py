@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import call_cost
+
 import opgrad
 
 ROUNDS = 5
@@ -426,29 +428,6 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def registry_cost(rounds: int = 200_000) -> None:
-    """What dispatch through the registry costs per op, against a hard-coded op."""
-    from opgrad.core import make_node
-
-    mul = opgrad.default_registry()["mul"]
-
-    def hardcoded_mul(x: opgrad.Value, y: opgrad.Value) -> opgrad.Value:
-        return make_node(x.data * y.data, mul, x, y)
-
-    a, b = opgrad.Value(1.5), opgrad.Value(2.5)
-    bound = min(_loop(lambda: a * b, rounds) for _ in range(3))
-    direct = min(_loop(lambda: hardcoded_mul(a, b), rounds) for _ in range(3))
-    print(f"a * b through the registry's binding: {bound * 1e9:.0f} ns; a hard-coded op: "
-          f"{direct * 1e9:.0f} ns ({bound / direct:.2f}x)")
-
-
-def _loop(call: Callable[[], Any], rounds: int) -> float:
-    start = time.perf_counter()
-    for _ in range(rounds):
-        call()
-    return (time.perf_counter() - start) / rounds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds (default {ROUNDS})")
@@ -461,7 +440,7 @@ def main() -> None:
         scale_one(int(args.scale_one[0]), args.scale_one[1])
         return
     median = compare(1 if args.quick else args.rounds, not args.no_torch)
-    registry_cost()
+    call_cost.report()  # what one op call costs through the registry (call_cost.py)
     micrograd_demo(DEMO_QUICK_STEPS if args.quick else DEMO_STEPS)
     compile_targets(1 if args.quick else args.rounds)
     if not args.quick:
