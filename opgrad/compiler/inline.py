@@ -272,7 +272,8 @@ class _Writer:
             if symbol is None:
                 raise NotInlinable("comparison")
             parts += [f" {symbol} ", *self._atom(right)[0]]
-        return tuple(parts), OTHER
+        # A bool, which arithmetic treats as the int 0 or 1: (out <= 0.0) * 1.0 is a float.
+        return tuple(parts), INT
 
     def _call(self, node: ast.Call) -> tuple[Template, str]:
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
