@@ -50,6 +50,12 @@ def torch() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def numpy() -> ModuleType:
+    """NumPy (installed with torch in CI)."""
+    return optional("numpy", "pip install numpy")
+
+
+@pytest.fixture(scope="session")
 def matplotlib() -> ModuleType:
     """matplotlib (the viz extra)."""
     return optional("matplotlib", "pip install 'opgrad[viz]'")

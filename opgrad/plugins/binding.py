@@ -154,7 +154,6 @@ def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
 
 def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
     """``opgrad.ops.<name>``: floats in, float out; any Value in, Value out."""
-
     unary = op.arity == 1
 
     def function(*args: Any) -> Any:
