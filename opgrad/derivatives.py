@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from opgrad.core import Value, fresh_pass, partials_of, topological_order, value_of
+from opgrad.core.graph import masks_zero_partials
 
 
 def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
@@ -42,9 +43,10 @@ def jvp(
         if op is None or not any(p in tangent for p in node.parents):
             continue  # constants carry no tangent, so their (maybe nan) partials never count
         partials = partials_of(op, node, create_graph=False)
+        masks = masks_zero_partials(op)  # then a zero partial stops even a nan tangent
         tangent[node] = sum(
             partial * tangent[parent]
             for parent, partial in zip(node.parents, partials, strict=True)
-            if parent in tangent
+            if parent in tangent and (partial or not masks)
         )
     return out.data, tangent.get(out, 0.0)

@@ -75,8 +75,11 @@ class Writer:
         upstream = self.gradient.get(i)
         if code is None or upstream is None:
             return
-        for parent, partial in zip(self.graph.inputs[i], self._partials(i, code), strict=True):
-            self._contribute(parent, partial, upstream, code.op.name)
+        op, masks = code.op.name, code.op.mask_zero_partials
+        partials = self._partials(i, code)
+        for k, (parent, partial) in enumerate(zip(self.graph.inputs[i], partials, strict=True)):
+            term, sign = self._term(partial, upstream, op, f"d{i}_{k}" if masks else "")
+            self._contribute(parent, term, sign, upstream, op)
 
     def _partials(self, i: int, code: OpCode) -> list[str]:
         args = [self.value[j] for j in self.graph.inputs[i]] + [self.value[i]]
@@ -86,19 +89,26 @@ class Writer:
         self.emit(f"{', '.join(names)}, = {code.rule}({', '.join(args)})", code.op.name)
         return names
 
-    def _contribute(self, parent: int, partial: str, upstream: str, op: str) -> None:
-        """Add partial * upstream to the parent's gradient (the chain rule, one edge).
+    def _term(self, partial: str, upstream: str, op: str, masked: str) -> tuple[str, str]:
+        """partial * upstream, and the sign it is added with (the chain rule, one edge).
 
         The same floats in the same order as backward(): a partial of 1.0 adds
-        the upstream itself, -1.0 subtracts it (both round exactly alike).
+        the upstream itself, -1.0 subtracts it (both round exactly alike). For
+        an op that masks, the term is 0.0 where the partial is 0.0, whatever the
+        upstream (nan too); ``masked`` names the partial's variable then.
         """
-        if partial == "1.0":
-            term, sign = upstream, "+"
-        elif partial == "-1.0":
-            term, sign = upstream, "-"
-        else:
-            factor = partial if partial.isidentifier() else f"({partial})"
-            term, sign = f"{factor} * {upstream}", "+"
+        if partial in ("1.0", "-1.0"):
+            return upstream, partial[0] if partial[0] == "-" else "+"
+        if masked:
+            if not partial.isidentifier():
+                self.emit(f"{masked} = {partial}", op)
+                partial = masked
+            return f"({partial} * {upstream} if {partial} else 0.0)", "+"
+        factor = partial if partial.isidentifier() else f"({partial})"
+        return f"{factor} * {upstream}", "+"
+
+    def _contribute(self, parent: int, term: str, sign: str, upstream: str, op: str) -> None:
+        """Add ``term`` to (or subtract it from) the parent's gradient."""
         if parent in self.gradient:
             self.emit(f"{self.gradient[parent]} {sign}= {term}", op)
         elif sign == "+" and term == upstream and self.graph.uses[parent] == 1:

@@ -60,10 +60,8 @@ def backward(root: Value, *, create_graph: bool = False) -> None:
 
 
 def fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
-    """The chain rule from ``root`` with every grad reset first; returns the old grads.
-
-    If a rule fails, every grad is put back before the error propagates.
-    """
+    """The chain rule from ``root``, grads reset first (and put back if a rule fails);
+    returns the old grads."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
@@ -88,7 +86,8 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             for parent, partial in zip(node.parents, partials_of(op, node, create_graph),
                                        strict=True):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
-                parent.grad = parent.grad + partial * upstream
+                if getattr(partial, "data", partial) or not masks_zero_partials(op):
+                    parent.grad = parent.grad + partial * upstream
         # On the two unrolled paths below, first (and second) are single Values:
         # the type test above says so, mypy cannot see it (hence the ignores).
         elif second is None:  # unary on floats: the same, unrolled for speed
@@ -98,7 +97,8 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 raise _failure(op, node, exc) from exc
             if type(dfirst) is not float:
                 dfirst = _float_partial(op, node, dfirst)
-            first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
+            if dfirst or not masks_zero_partials(op):  # a nonzero (or nan) partial always counts
+                first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
             try:
                 dfirst, dsecond = op.local_grads(first.data, second.data, node.data)  # type: ignore[union-attr]
@@ -106,8 +106,15 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 raise _failure(op, node, exc) from exc
             if type(dfirst) is not float or type(dsecond) is not float:
                 dfirst, dsecond = (_float_partial(op, node, d) for d in (dfirst, dsecond))
-            first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
-            second.grad = second.grad + dsecond * upstream
+            if dfirst or not masks_zero_partials(op):
+                first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
+            if dsecond or not masks_zero_partials(op):
+                second.grad = second.grad + dsecond * upstream
+
+
+def masks_zero_partials(op: OpLike) -> bool:
+    """Whether a zero partial of ``op`` stops the gradient (even nan), as PyTorch's relu does."""
+    return getattr(op, "mask_zero_partials", False) is True
 
 
 def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:

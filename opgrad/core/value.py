@@ -124,8 +124,7 @@ class Value:
     def backward(self, *, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node feeding this one with d(self)/d(node).
 
-        Leaves accumulate; with ``create_graph=True`` the grads are Values.
-        """
+        Leaves accumulate; with ``create_graph=True`` the grads are Values."""
         _backward(self, create_graph=create_graph)
 
     def __repr__(self) -> str:
@@ -142,8 +141,7 @@ def make_node(data: float, op: OpLike, first: Value | tuple[Value, ...],
     node.grad = 0.0
     node.label = ""
     node._made_by = op
-    node._in1 = first
-    node._in2 = second
+    node._in1, node._in2 = first, second
     if _threads_without_grad and not _grad_mode.enabled:  # this thread is in no_grad
         node._made_by = None
         node._in1 = node._in2 = None
@@ -164,10 +162,8 @@ def _as_float(data: object) -> float:
     raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
 
 
+# Value has no __float__ on purpose: math.exp(value) in a rule fails loudly
+# under create_graph=True instead of giving a wrong number.
 def value_of(x: Value | float) -> float:
-    """``x.data`` for a Value, ``x`` for a number: for deciding, never computing, a partial.
-
-    Value has no ``__float__`` on purpose: ``math.exp(value)`` in a rule fails
-    loudly under ``create_graph=True`` instead of giving a wrong number.
-    """
+    """``x.data`` for a Value, ``x`` for a number: for deciding, never computing, a partial."""
     return x.data if isinstance(x, Value) else x

@@ -52,14 +52,16 @@ def register_ops(register: RegisterOp) -> None:
              local_grads=lambda x, out: (1.0 / x,),
              formula="d/dx log(x) = 1 / x, for x > 0")
     # As in PyTorch: relu(nan) = nan, relu(-0.0) = -0.0, and the partial is 0
-    # where out <= 0 (so 0 at the kink x = 0, and 1 at nan).
+    # where out <= 0 (so 0 at the kink x = 0, and 1 at nan); there no gradient
+    # flows back, not even a nan one (mask_zero_partials).
     register(lambda x: 0.0 if x < 0.0 else x, name="relu", torch="relu", jax="nn.relu",
              local_grads=lambda x, out: (1.0 - (out <= 0.0) * 1.0,), kinks=(0.0,),
+             mask_zero_partials=True,
              formula="d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)")
     register(_sigmoid, name="sigmoid", torch="sigmoid", jax="nn.sigmoid",
              local_grads=lambda x, out: (out * (1.0 - out),),
              formula="d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))")
     register(_where, name="where", torch=_torch_where, jax="numpy.where", kinks=(0.0,),
-             local_grads=_where_grads,
+             local_grads=_where_grads, mask_zero_partials=True,
              formula="d/dc where(c, a, b) = 0; d/da = 1 where c holds, else 0; "
                      "d/db = 0 where c holds, else 1")

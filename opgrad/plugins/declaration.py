@@ -39,6 +39,9 @@ class Op:
     points when checking; ``kinks`` are inputs where the op is not smooth.
     ``torch`` and ``jax`` name the array function (or give a callable) that
     computes the same forward on tensors: for comparisons and the bridge.
+    ``mask_zero_partials``: where a partial is exactly 0, no gradient flows
+    back at all, not even a nan or inf one (PyTorch's convention for relu and
+    ``where``); otherwise the chain rule multiplies, and 0 * nan is nan.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Op:
     kinks: tuple[float, ...] = ()
     torch: str | Callable[..., Any] | None = None
     jax: str | Callable[..., Any] | None = None
+    mask_zero_partials: bool = False
     doc: str = field(default="", compare=False)
 
 
@@ -67,6 +71,7 @@ class OpOptions(TypedDict, total=False):
     torch: str | Callable[..., Any] | None
     jax: str | Callable[..., Any] | None
     arity: int | None
+    mask_zero_partials: bool
 
 
 OPTION_NAMES = frozenset(OpOptions.__annotations__)
@@ -108,6 +113,8 @@ def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> 
         kinks=_kinks(options.get("kinks", ()), fail),
         torch=_array_equivalent("torch", options.get("torch"), fail),
         jax=_array_equivalent("jax", options.get("jax"), fail),
+        mask_zero_partials=_flag("mask_zero_partials", options.get("mask_zero_partials", False),
+                                 fail),
         doc=inspect.getdoc(forward) or "",
     )
 
@@ -193,6 +200,12 @@ def _array_equivalent(
         return given
     raise fail(f"{keyword} must be the dotted name of a {keyword} function or a callable, "
                f"got {type(given).__name__}", OpTypeError)
+
+
+def _flag(keyword: str, given: object, fail: Callable[..., RegistrationError]) -> bool:
+    if isinstance(given, bool):
+        return given
+    raise fail(f"{keyword} must be True or False, got {type(given).__name__}", OpTypeError)
 
 
 def _check_keywords(options: Mapping[str, object],

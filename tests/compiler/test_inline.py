@@ -80,9 +80,11 @@ def test_a_forward_returning_an_int_gives_a_float_like_the_dynamic_engine(
 def test_a_branch_free_piecewise_partial_is_pasted_without_a_check() -> None:
     # relu's rule, (1.0 - (out <= 0.0) * 1.0,), runs on tensors too; compiled, a comparison
     # is a bool (an int to arithmetic), so the partial is known to be a float: no checked call.
+    # relu masks: where the partial is 0, nothing flows back (not even a nan gradient).
     a, b = Value(0.5, label="a"), Value(-2.0, label="b")
     step = opgrad.compile(lambda: (a * b).relu())
-    assert "(1.0 - ((v3 <= 0.0) * 1.0))" in step.source
+    assert "d3_0 = 1.0 - ((v3 <= 0.0) * 1.0)" in step.source
+    assert "(d3_0 * g3 if d3_0 else 0.0)" in step.source
     assert "relu_partial" not in step.source and "relu_rule" not in step.source
     for x in (0.5, -0.5):
         a.data, a.grad, b.grad = x, 0.0, 0.0

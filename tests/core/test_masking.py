@@ -1,0 +1,105 @@
+"""A zero partial of relu or where stops the gradient, a nan or inf one too, as in PyTorch.
+
+Every other op multiplies (0 * nan is nan, as PyTorch's mul gives). The same
+convention holds in backward, backward(create_graph=True), jvp and compiled steps.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+
+import pytest
+
+import opgrad
+from opgrad import Value
+from opgrad.plugins import RegistrationError, Registry
+
+POINTS = (math.nan, -math.inf, -1.5, -0.0, 0.0, 2.0, math.inf)
+
+
+def relu_grads_torch(torch: ModuleType, upstream: float) -> list[float]:
+    x = torch.tensor(POINTS, dtype=torch.float64, requires_grad=True)
+    (torch.relu(x) * upstream).sum().backward()
+    return [float(g) for g in x.grad]
+
+
+def relu_loss(xs: list[Value], upstream: Value) -> Value:
+    return sum((x.relu() * upstream for x in xs), Value(0.0))
+
+
+def same(ours: list[float], theirs: list[float]) -> bool:
+    pairs = zip(ours, theirs, strict=True)
+    return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in pairs)
+
+
+@pytest.mark.parametrize("upstream", [math.nan, math.inf, -math.inf, 1.0])
+def test_relu_masks_like_torch(torch: ModuleType, upstream: float) -> None:
+    xs = [Value(p) for p in POINTS]
+    relu_loss(xs, Value(upstream)).backward()
+    assert same([x.grad for x in xs], relu_grads_torch(torch, upstream))
+
+
+def test_relu_masks_with_create_graph(torch: ModuleType) -> None:
+    xs = [Value(p) for p in POINTS]
+    relu_loss(xs, Value(math.nan)).backward(create_graph=True)
+    assert same([opgrad.value_of(x.grad) for x in xs], relu_grads_torch(torch, math.nan))
+
+
+@pytest.mark.parametrize("upstream", [math.nan, math.inf])
+def test_compiled_relu_masks_like_backward(torch: ModuleType, upstream: float) -> None:
+    xs, w = [Value(p) for p in POINTS], Value(upstream)
+    step = opgrad.compile(lambda: relu_loss(xs, w))
+    step()
+    assert same([x.grad for x in xs], relu_grads_torch(torch, upstream))
+
+
+def test_where_masks_the_branch_not_taken(torch: ModuleType) -> None:
+    conditions = (1.0, 0.0, math.nan)  # nan is non-zero: it holds
+    a, b = [Value(1.0) for _ in conditions], [Value(2.0) for _ in conditions]
+    w = Value(math.nan)
+
+    def loss() -> Value:
+        terms = (opgrad.ops.where(c, x, y) * w for c, x, y in zip(conditions, a, b, strict=True))
+        return sum(terms, Value(0.0))
+
+    loss().backward()
+    dynamic = [v.grad for v in a + b]
+    for v in a + b:
+        v.grad = 0.0
+    opgrad.compile(loss)()
+    held = torch.tensor(conditions, dtype=torch.float64) != 0
+    ta = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    tb = torch.full((3,), 2.0, dtype=torch.float64, requires_grad=True)
+    (torch.where(held, ta, tb) * math.nan).sum().backward()
+    expected = [float(g) for g in torch.cat([ta.grad, tb.grad])]
+    assert same(dynamic, expected) and same([v.grad for v in a + b], expected)
+
+
+def test_mul_by_zero_still_gives_nan_like_torch() -> None:
+    x = Value(3.0)
+    (x * 0.0 * math.nan).backward()
+    assert math.isnan(x.grad)  # torch: d(x * 0)/dx * nan = 0 * nan = nan
+
+
+def test_jvp_masks_a_nan_tangent_at_a_dead_relu() -> None:
+    _, tangent = opgrad.jvp(lambda x: x.relu(), [-1.0], [math.nan])
+    assert tangent == 0.0
+    _, tangent = opgrad.jvp(lambda x: x.relu(), [1.0], [math.nan])
+    assert math.isnan(tangent)
+
+
+def test_a_plugin_op_can_mask(registry: Registry) -> None:
+    registry.register(lambda x: max(x, 0.0) * 2.0, "notebook", name="relu2",
+                      local_grads=lambda x, out: (2.0 - (out <= 0.0) * 2.0,),
+                      formula="d/dx 2 relu(x) = 2 if x > 0 else 0", mask_zero_partials=True)
+    op = registry["relu2"]
+    x = Value(-1.0)
+    (getattr(x, "relu2")() * math.nan).backward()  # noqa: B009  # bound at registration
+    assert op.mask_zero_partials and x.grad == 0.0
+
+
+def test_mask_zero_partials_must_be_a_bool(registry: Registry) -> None:
+    with pytest.raises(RegistrationError, match="mask_zero_partials must be True or False"):
+        registry.register(abs, "notebook", name="absolute", local_grads=lambda x, out: (1.0,),
+                          formula="d/dx |x|", mask_zero_partials="yes")  # type: ignore[typeddict-item]
