@@ -137,7 +137,13 @@ def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
 
 def _read(path: FilePath, max_bytes: int) -> str:
     try:
-        with open(path, "rb") as file:
+        # Non-blocking, so that a FIFO with no writer is refused below, not waited on.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise ModelFileError(f"{path}: not a regular file (a directory, FIFO or "
+                                 "device); save the model to a file and load that")
+        with open(descriptor, "rb") as file:
             data = file.read(max_bytes + 1)
         text = data.decode("utf-8")
     except FileNotFoundError:

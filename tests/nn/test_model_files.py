@@ -133,15 +133,28 @@ def test_each_corrupt_file_is_a_model_file_error_within_a_second(
     assert message.startswith(f"{path}: ") and "\n" not in message
 
 
-def test_an_endless_file_is_refused_at_the_size_cap() -> None:
-    if not Path("/dev/zero").exists():
-        pytest.skip("no /dev/zero here")
+def test_a_huge_file_is_refused_at_the_size_cap_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:
+        file.truncate(MAX_MODEL_BYTES + 1)  # sparse: nothing is written
     start = time.perf_counter()
-    with pytest.raises(ModelFileError, match=r"^/dev/zero: larger than 16,777,216 bytes, the "
+    with pytest.raises(ModelFileError, match=r"huge.json: larger than 16,777,216 bytes, the "
                        r"limit for a model file; pass load_model\(..., max_bytes=N\)"):
-        load_model("/dev/zero")
+        load_model(path)
     assert time.perf_counter() - start < SECONDS
     assert MAX_MODEL_BYTES == 16 * 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+def test_fifos_devices_and_folders_are_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # no writer: opening it to read would block forever
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        start = time.perf_counter()
+        with pytest.raises(ModelFileError, match=r": not a regular file \(a directory, FIFO or "
+                           r"device\); save the model to a file and load that$"):
+            load_model(path)
+        assert time.perf_counter() - start < SECONDS
 
 
 def test_the_size_cap_can_be_raised(tmp_path: Path) -> None:
