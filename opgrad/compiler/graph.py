@@ -38,17 +38,31 @@ class Graph:
     def of(order: list[Value]) -> Graph:
         """The arrays of the graph whose topological order is ``order``."""
         index = dict(zip(order, range(len(order)), strict=True))
-        position = index.__getitem__
-        parents = map(operator.attrgetter("parents"), order)
-        inputs = list(map(tuple, map(map, itertools.repeat(position), parents)))  # C speed
         ops = ops_of(order)
-        count = len(order)
-        used = Counter(itertools.chain.from_iterable(inputs))  # at C speed
-        uses = list(map(used.get, range(count), itertools.repeat(0)))
-        shapes = [0] * count
-        shape_of = shapes.__getitem__
-        for i, (op_id, ins) in enumerate(zip(map(id, ops), inputs, strict=True)):
-            shapes[i] = hash((op_id, *map(shape_of, ins)))
+        inputs: list[tuple[int, ...]] = []
+        shapes: list[int] = []
+        uses = [0] * len(order)
+        # One pass, reading the input slots directly: this runs once per node of
+        # graphs of a million nodes, so each step of it counts.
+        position, add_inputs, add_shape = index.__getitem__, inputs.append, shapes.append
+        for node, op_id in zip(order, map(id, ops), strict=True):
+            first, second = node._in1, node._in2
+            if second is not None:
+                a, b = position(first), position(second)  # type: ignore[arg-type]  # binary: a Value
+                add_inputs((a, b))
+                uses[a] += 1
+                uses[b] += 1
+                add_shape(hash((op_id, shapes[a], shapes[b])))
+            elif first is None:  # a leaf
+                add_inputs(())
+                add_shape(hash((op_id,)))
+            else:
+                ins = tuple(map(position, first)) if isinstance(first, tuple) else (
+                    position(first),)
+                add_inputs(ins)
+                for j in ins:
+                    uses[j] += 1
+                add_shape(hash((op_id, *map(shapes.__getitem__, ins))))
         return Graph(order, ops, inputs, uses, index, shapes)
 
     def first_use(self, node: int) -> int:
@@ -73,7 +87,8 @@ class Graph:
 
 def ops_of(order: list[Value]) -> list[Op | None]:
     """Each node's op, read from the node (checked once per distinct op)."""
-    ops = list(map(operator.attrgetter("declaration"), order))
+    # The slot, not the property: checked below, once per distinct op.
+    ops: list[Op | None] = list(map(operator.attrgetter("_made_by"), order))
     for node in dict(zip(map(id, ops), order, strict=True)).values():
         op_of(node)  # raises TypeError for a node not made by an opgrad op
     return ops
