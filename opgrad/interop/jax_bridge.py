@@ -48,10 +48,15 @@ def _make_bridge(jax: ModuleType, op: Op) -> Callable[..., Any]:
     rule = op.local_grads
     differentiable = jax.custom_jvp(lambda *xs: forward(*xs))
 
+    def term(partial: Any, tangent: Any) -> Any:
+        if op.mask_zero_partials:  # 0 where the partial is 0, even for a nan tangent
+            return jnp.where(jnp.asarray(partial) == 0.0, 0.0, partial * tangent)
+        return partial * tangent
+
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         out = differentiable(*primals)
         partials = rule(*primals, out)
-        total = sum(p * t for p, t in zip(partials, tangents, strict=True))
+        total = sum(term(p, t) for p, t in zip(partials, tangents, strict=True))
         return out, jnp.broadcast_to(total, out.shape).astype(out.dtype)
 
     differentiable.defjvp(jvp)

@@ -45,6 +45,21 @@ def test_jit_vmap_grad_equal_the_op_on_floats(jax64: ModuleType, op: Op) -> None
             assert float(g[i]) == pytest.approx(value.grad, rel=1e-12, abs=1e-15)
 
 
+def test_relu_masks_a_nan_cotangent_like_jax_nn_relu(jax64: ModuleType) -> None:
+    jax = jax64
+    x = jax.numpy.array([math.nan, -1.0, -0.0, 0.0, 2.0])
+    cotangent = jax.numpy.full(5, math.nan)
+    ours = jax.vjp(to_jax("relu"), x)[1](cotangent)[0]
+    theirs = jax.vjp(jax.nn.relu, x)[1](cotangent)[0]
+    # Where x <= 0 both give 0; at x = 2 both pass the nan on. (At x = nan opgrad's relu
+    # follows PyTorch: relu'(nan) = 1, so the nan passes; jax.nn.relu gives 0 there.)
+    assert ours.tolist()[1:4] == theirs.tolist()[1:4] == [0.0, 0.0, 0.0]
+    assert math.isnan(ours.tolist()[4]) and math.isnan(theirs.tolist()[4])
+    assert math.isnan(ours.tolist()[0])
+    mul = jax.vjp(to_jax("mul"), x, jax.numpy.zeros(5))[1](cotangent)[0]
+    assert all(math.isnan(v) for v in mul.tolist())  # mul multiplies: 0 * nan is nan
+
+
 def test_ops_functions_take_jax_arrays_under_jit(jax64: ModuleType) -> None:
     jax = jax64
     x = jax.numpy.linspace(-2.0, 2.0, 5)
