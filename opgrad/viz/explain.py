@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 from opgrad.core import Value, partials_of, topological_order
+from opgrad.core.graph import masks_zero_partials
 from opgrad.plugins import op_of
 
 
@@ -66,7 +67,8 @@ def backward_steps(root: Value) -> Trace:
             continue
         partials = partials_of(op, node, create_graph=False)
         for slot, (parent, local) in enumerate(zip(node.parents, partials, strict=True)):
-            product = local * grads[node]
+            masked = not local and masks_zero_partials(op)  # as backward() does
+            product = 0.0 if masked else local * grads[node]
             grads[parent] += product
             steps.append(Edge(named[node], op.name, op.formula, named[parent], local,
                               grads[node], product, grads[parent], position[node],

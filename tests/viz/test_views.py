@@ -94,6 +94,16 @@ def test_explain_numbers_agree_with_backward() -> None:
     assert "rule: d/dx tanh(x) = 1 - tanh(x)^2" in text
 
 
+def test_explain_masks_a_nan_gradient_at_a_dead_relu_as_backward_does() -> None:
+    x, w = Value(-1.0, label="x"), Value(math.nan, label="w")
+    loss = x.relu() * w
+    trace = backward_steps(loss)
+    loss.backward()
+    relu_edge = next(step for step in trace.steps if step.op == "relu")
+    assert math.isnan(relu_edge.upstream) and relu_edge.local == 0.0
+    assert relu_edge.product == 0.0 == trace.grads[x] == x.grad
+
+
 def test_explain_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "a * b + a", *SETS]) == 0
     out = capsys.readouterr().out
