@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import opgrad
-from opgrad.interop import FusedBackwardWarning, to_torch
+from opgrad.interop import FusedBackwardWarning, to_torch, to_torch_module
 from opgrad.plugins import Registry
 from tests.conftest import optional
 
@@ -147,6 +147,7 @@ def test_a_failing_compile_warns_once_and_falls_back_to_the_plain_rule(
 
 def test_each_flavour_is_its_own_cached_bridge(torch: ModuleType) -> None:
     assert to_torch("tanh", fused=True) is to_torch("tanh", fused=True)
+    assert to_torch_module("tanh", fused=True).function is to_torch("tanh", fused=True)
     assert to_torch("tanh", fused=True) is not to_torch("tanh")
     assert to_torch("tanh", forward_mode=True, fused=True) is not to_torch("tanh", fused=True)
     assert math.isclose(to_torch("tanh", fused=True)(torch.tensor(0.5)).item(), math.tanh(0.5),
