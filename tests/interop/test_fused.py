@@ -107,6 +107,21 @@ def test_second_order_and_vmap_of_grad_use_the_plain_rule(
     assert kernel_runs["fused_backward_of_gelu"] == runs_before + 1  # only the last backward
 
 
+def test_the_backward_of_a_vmapped_forward_uses_the_plain_rule(
+        torch: ModuleType, plugin_ops: Registry, kernel_runs: Counter[str]) -> None:
+    # Its backward gets batched tensors with grad mode off: vmap's own rule, not the kernel.
+    gelu = to_torch(plugin_ops["gelu"], fused=True)
+    x = torch.linspace(-3.0, 3.0, 6, dtype=torch.float64).reshape(2, 3).requires_grad_()
+    runs_before = kernel_runs["fused_backward_of_gelu"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FusedBackwardWarning)
+        torch.func.vmap(gelu)(x).sum().backward()
+    assert kernel_runs["fused_backward_of_gelu"] == runs_before
+    (expected,) = gradients(torch, lambda y: REFERENCES["gelu"](torch, (y,)), (x,))
+    assert torch.allclose(x.grad, expected / torch.arange(1.0, 7.0, dtype=x.dtype).reshape(2, 3),
+                          rtol=1e-12)
+
+
 def test_an_outer_fullgraph_compile_traces_the_plain_rule(
         torch: ModuleType, plugin_ops: Registry, kernel_runs: Counter[str]) -> None:
     gelu = to_torch(plugin_ops["gelu"], fused=True)
