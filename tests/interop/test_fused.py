@@ -167,3 +167,24 @@ def test_each_flavour_is_its_own_cached_bridge(torch: ModuleType) -> None:
     assert to_torch("tanh", forward_mode=True, fused=True) is not to_torch("tanh", fused=True)
     assert math.isclose(to_torch("tanh", fused=True)(torch.tensor(0.5)).item(), math.tanh(0.5),
                         rel_tol=1e-6)
+
+
+def test_an_error_of_the_rule_itself_is_raised_as_it_is(
+        torch: ModuleType, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fragile_rule(x: Any, out: Any) -> tuple[Any]:
+        if x.numel() > 3:  # the early check at to_torch uses 3 points: it passes
+            raise ValueError("fragile's rule takes at most 3 elements")
+        return (2.0 + 0.0 * x,)
+
+    opgrad.register(lambda x: 2.0 * x, name="fragile", local_grads=fragile_rule,
+                    formula="d/dx fragile(x) = 2")
+
+    def no_compiler(function: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+        raise RuntimeError("no C++ compiler found")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    x = torch.ones(5, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FusedBackwardWarning)  # not blamed on the fuser
+        with pytest.raises(ValueError, match="fragile's rule takes at most 3 elements"):
+            to_torch("fragile", fused=True)(x).sum().backward()
