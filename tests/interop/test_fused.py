@@ -137,16 +137,22 @@ def test_an_outer_fullgraph_compile_traces_the_plain_rule(
     assert torch.allclose(compiled[0], eager[0], rtol=1e-12, atol=0.0)
 
 
+@pytest.fixture
+def no_compiler(torch: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.compile failing as it does on a machine without a C++ compiler."""
+    def failing_compile(function: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+        raise RuntimeError("no C++ compiler found")
+
+    monkeypatch.setattr(torch, "compile", failing_compile)
+
+
+@pytest.mark.usefixtures("no_compiler")
 def test_a_failing_compile_warns_once_and_falls_back_to_the_plain_rule(
-        torch: ModuleType, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+        torch: ModuleType, registry: Registry) -> None:
     opgrad.register(lambda x: x / (1.0 + abs(x)), name="softsign", torch="nn.functional.softsign",
                     local_grads=lambda x, out: ((1.0 - abs(out)) ** 2,),
                     formula="d/dx softsign(x) = (1 - |softsign(x)|)^2")
 
-    def no_compiler(function: Callable[..., Any], **options: Any) -> Callable[..., Any]:
-        raise RuntimeError("no C++ compiler found")
-
-    monkeypatch.setattr(torch, "compile", no_compiler)
     softsign = to_torch("softsign", fused=True)  # compiles nothing yet: no failure here
     x = torch.linspace(-2.0, 2.0, 5, dtype=torch.float64, requires_grad=True)
     with pytest.warns(FusedBackwardWarning, match=r"opgrad op 'softsign': the fused backward "
@@ -169,8 +175,9 @@ def test_each_flavour_is_its_own_cached_bridge(torch: ModuleType) -> None:
                         rel_tol=1e-6)
 
 
-def test_an_error_of_the_rule_itself_is_raised_as_it_is(
-        torch: ModuleType, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_compiler")
+def test_an_error_of_the_rule_itself_is_raised_as_it_is(torch: ModuleType,
+                                                        registry: Registry) -> None:
     def fragile_rule(x: Any, out: Any) -> tuple[Any]:
         if x.numel() > 3:  # the early check at to_torch uses 3 points: it passes
             raise ValueError("fragile's rule takes at most 3 elements")
@@ -179,10 +186,6 @@ def test_an_error_of_the_rule_itself_is_raised_as_it_is(
     opgrad.register(lambda x: 2.0 * x, name="fragile", local_grads=fragile_rule,
                     formula="d/dx fragile(x) = 2")
 
-    def no_compiler(function: Callable[..., Any], **options: Any) -> Callable[..., Any]:
-        raise RuntimeError("no C++ compiler found")
-
-    monkeypatch.setattr(torch, "compile", no_compiler)
     x = torch.ones(5, dtype=torch.float64, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", FusedBackwardWarning)  # not blamed on the fuser
