@@ -6,10 +6,12 @@
 For softplus, gelu (tanh form) and tanh: forward and backward of a float32
 tensor of ``--size`` elements (default 1,000,000) through ``opgrad.interop.to_torch``
 and through the native function, eager and under ``torch.compile`` (default
-backend). Each time is the best of repeated runs, bridged and native
-alternating (the machine is shared: the best run is the least disturbed). Targets: bridged within
-2x of native eager, within 1.3x when both are compiled. Then the per-call
-cost on a 0-d tensor.
+backend). Eager, both flavours of the bridge: plain (the rule step by step)
+and ``fused=True`` (the rule compiled into one kernel at the first backward).
+Each time is the best of repeated runs, the contenders taking turns (the
+machine is shared: the best run is the least disturbed). Targets: the fused
+bridge within 2x of native eager, the bridge within 1.3x when both are
+compiled. Then the per-call cost on a 0-d tensor.
 """
 
 from __future__ import annotations
@@ -46,46 +48,54 @@ def timer(function: Callable[[Any], Any], x: Any) -> Callable[[], float]:
     return once
 
 
-def side_by_side(ours: Callable[[Any], Any], theirs: Callable[[Any], Any], x: Any,
-                 repeats: int) -> tuple[float, float]:
-    """The best seconds of each, measured alternately so that both see the same machine."""
-    timers = timer(ours, x), timer(theirs, x)
+def best_times(functions: list[Callable[[Any], Any]], x: Any, repeats: int) -> list[float]:
+    """The best seconds of each, measured in turn so that all see the same machine."""
+    timers = [timer(function, x) for function in functions]
     for measure in timers * 3:  # warm up (and compile)
         measure()
-    best = [math.inf, math.inf]
+    best = [math.inf] * len(timers)
     for _ in range(repeats):
         for i, measure in enumerate(timers):
             best[i] = min(best[i], measure())
-    return best[0], best[1]
+    return best
 
 
-def compare(size: int, compiled: bool, repeats: int) -> list[tuple[str, float, float]]:
-    """(op, bridged seconds, native seconds) per op."""
+def compare(size: int, compiled: bool, repeats: int) -> list[tuple[str, list[float]]]:
+    """(op, seconds per flavour with native last) per op.
+
+    Eager: the plain bridge, the fused bridge, native. Compiled: the bridge, native.
+    """
     x = torch.randn(size, dtype=torch.float32, requires_grad=True)
     rows = []
     for name, native in PEERS.items():
-        bridged: Callable[[Any], Any] = to_torch(name)
         if compiled:
             torch._dynamo.reset()
-            bridged, native = torch.compile(bridged), torch.compile(native)
-        rows.append((name, *side_by_side(bridged, native, x, repeats)))
+            functions = [torch.compile(to_torch(name)), torch.compile(native)]
+        else:
+            functions = [to_torch(name), to_torch(name, fused=True), native]
+        rows.append((name, best_times(functions, x, repeats)))
     return rows
 
 
-def print_table(title: str, rows: list[tuple[str, float, float]], target: float) -> None:
-    print(f"\n{title} (target: bridged within {target}x of native)")
-    print(f"{'op':<10} {'bridged ms':>11} {'native ms':>10} {'ratio':>7}  verdict")
-    for name, ours, theirs in rows:
-        ratio = ours / theirs
-        verdict = "ok" if ratio <= target else "MISSED"
-        print(f"{name:<10} {ours * 1e3:>11.2f} {theirs * 1e3:>10.2f} {ratio:>6.2f}x  {verdict}")
+def print_table(title: str, flavours: list[str], rows: list[tuple[str, list[float]]],
+                target: float) -> None:
+    """One row per op: each flavour and native in ms, each flavour / native; the verdict
+    is on the last flavour."""
+    print(f"\n{title} (target: {flavours[-1]} within {target}x of native)")
+    print(f"{'op':<10}" + "".join(f" {f + ' ms':>11}" for f in [*flavours, "native"])
+          + "".join(f" {f + '/native':>15}" for f in flavours) + "  verdict")
+    for name, seconds in rows:
+        ratios = [ours / seconds[-1] for ours in seconds[:-1]]
+        verdict = "ok" if ratios[-1] <= target else "MISSED"
+        print(f"{name:<10}" + "".join(f" {t * 1e3:>11.2f}" for t in seconds)
+              + "".join(f" {r:>14.2f}x" for r in ratios) + f"  {verdict}")
 
 
 def per_call_overhead(repeats: int = 2000) -> None:
     x = torch.tensor(0.5, requires_grad=True)
     print("\n0-d tensor, one forward + backward per call")
     for name, native in PEERS.items():
-        ours, theirs = side_by_side(to_torch(name), native, x, repeats)
+        ours, theirs = best_times([to_torch(name), native], x, repeats)
         print(f"{name:<10} bridged {ours * 1e6:7.1f} us, native {theirs * 1e6:7.1f} us, "
               f"overhead {(ours - theirs) * 1e6:6.1f} us ({ours / theirs:.1f}x)")
 
@@ -103,9 +113,9 @@ def main() -> None:
     torch.set_num_threads(torch.get_num_threads())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"float32, {args.size:,} elements")
-    print_table("eager", compare(args.size, False, args.repeats), 2.0)
+    print_table("eager", ["bridged", "fused"], compare(args.size, False, args.repeats), 2.0)
     if not args.no_compile:
-        print_table("torch.compile", compare(args.size, True, args.repeats), 1.3)
+        print_table("torch.compile", ["bridged"], compare(args.size, True, args.repeats), 1.3)
     per_call_overhead()
 
 

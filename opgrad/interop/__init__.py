@@ -10,10 +10,12 @@ Neither torch nor JAX is imported until a bridge is asked for.
 
 from opgrad.interop.common import BridgeError, resolve_op
 from opgrad.interop.dispatch import install as _install_dispatch
+from opgrad.interop.fused import FusedBackwardWarning
 from opgrad.interop.jax_bridge import to_jax
 from opgrad.interop.models import mlp_to_torch, to_torch_module
 from opgrad.interop.torch_bridge import to_torch
 
-__all__ = ["BridgeError", "mlp_to_torch", "resolve_op", "to_jax", "to_torch", "to_torch_module"]
+__all__ = ["BridgeError", "FusedBackwardWarning", "mlp_to_torch", "resolve_op", "to_jax",
+           "to_torch", "to_torch_module"]
 
 _install_dispatch()

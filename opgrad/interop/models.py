@@ -43,10 +43,11 @@ def _sequential(torch: Any, linears: list[Any], activation: Any) -> Any:
     return torch.nn.Sequential(*layers)
 
 
-def to_torch_module(op: str | Op, *, forward_mode: bool = False) -> Any:
-    """``op`` bridged by :func:`to_torch`, as a ``torch.nn.Module`` (an activation layer)."""
+def to_torch_module(op: str | Op, *, forward_mode: bool = False, fused: bool = False) -> Any:
+    """``op`` bridged by :func:`to_torch` (same flavours), as a ``torch.nn.Module``
+    (an activation layer)."""
     torch = import_torch()
-    return _activation_class(torch)(to_torch(op, forward_mode=forward_mode))
+    return _activation_class(torch)(to_torch(op, forward_mode=forward_mode, fused=fused))
 
 
 @functools.cache

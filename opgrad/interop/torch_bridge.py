@@ -7,6 +7,9 @@ Two flavours, because PyTorch cannot have both at once today: Dynamo refuses an
   ``torch.compile(fullgraph=True)``, DDP);
 - ``forward_mode=True``: the same plus ``jvp`` (so ``torch.func.jvp`` and
   ``jacfwd``), but no fullgraph compile.
+
+Either may be ``fused=True``: eager backwards then run the rule as one compiled
+kernel (see :mod:`opgrad.interop.fused`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from opgrad.interop.common import (
     close,
     resolve_op,
 )
+from opgrad.interop.fused import FusedProducts, Products, weighted_partials
 from opgrad.plugins import Op
 
-_bridges: dict[tuple[Op, bool], Callable[..., Any]] = {}
+# Keyed by id(op), not op (the bridge holds its op, so the id stays its own): Dynamo
+# guards a dict keyed by objects on its length, so every new bridge would recompile
+# each compiled function that uses one.
+_bridges: dict[tuple[int, bool, bool], Callable[..., Any]] = {}
 
 
 def import_torch() -> ModuleType:
@@ -34,20 +41,23 @@ def import_torch() -> ModuleType:
     return require("torch", "torch", "opgrad.interop.to_torch")
 
 
-def to_torch(op: str | Op, *, forward_mode: bool = False) -> Callable[..., Any]:
+def to_torch(op: str | Op, *, forward_mode: bool = False,
+             fused: bool = False) -> Callable[..., Any]:
     """``op`` (a name or an Op) as an elementwise function on torch tensors.
 
     Inputs broadcast; float32 and float64 on any device; Python numbers are
     constants. Gradients come from the op's ``local_grads`` evaluated on
     tensors. The rule is tried on a small tensor here, so an op that cannot
     run on tensors fails now with a :class:`BridgeError` naming it.
+    ``forward_mode=True`` adds a ``jvp`` (but no fullgraph compile);
+    ``fused=True`` compiles the backward at its first eager use, for long rules.
     """
     declared = resolve_op(op)
-    key = (declared, forward_mode)
+    key = (id(declared), forward_mode, fused)
     if key not in _bridges:
         torch = import_torch()
         # Cached before the check: a rule may call its own op (where does).
-        _bridges[key] = _make_bridge(torch, declared, forward_mode)
+        _bridges[key] = _make_bridge(torch, declared, forward_mode, fused)
         try:
             _check_on_tensors(torch, declared, _bridges[key])
         except BaseException:
@@ -56,10 +66,16 @@ def to_torch(op: str | Op, *, forward_mode: bool = False) -> Callable[..., Any]:
     return _bridges[key]
 
 
-def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool) -> Callable[..., Any]:
-    function: Any = _function_class(torch, op, forward_mode)  # an autograd.Function
+def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool,
+                 fused: bool) -> Callable[..., Any]:
+    plain: Any = _function_class(torch, op, forward_mode, _plain_products(op.local_grads))
+    eager: Any = plain  # both autograd.Function classes
+    if fused:  # the same rule, compiled into one kernel at the first eager backward
+        eager = _function_class(torch, op, forward_mode, FusedProducts(torch, op))
 
     def bridged(*args: Any) -> Any:
+        # Under an outer torch.compile, the plain rule is traced and fused by that compile.
+        function = plain if torch.compiler.is_compiling() else eager
         return function.apply(*_as_tensors(torch, op, args))
 
     bridged.__name__ = bridged.__qualname__ = op.name
@@ -67,7 +83,17 @@ def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool) -> Callable[...,
     return bridged
 
 
-def _function_class(torch: ModuleType, op: Op, forward_mode: bool) -> type:
+def _plain_products(rule: Callable[..., Any]) -> Products:
+    # A closure over the rule alone: Dynamo traces the backward, and it can wrap
+    # neither a functools.partial nor an Op found in a closure.
+    def products(grad_out: Any, inputs: tuple[Any, ...], out: Any,
+                 needed: tuple[bool, ...]) -> tuple[Any, ...]:
+        return weighted_partials(rule, grad_out, inputs, out, needed)
+
+    return products
+
+
+def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Products) -> type:
     forward = array_forward(op, "torch", torch)
     rule = op.local_grads
 
@@ -78,11 +104,11 @@ def _function_class(torch: ModuleType, op: Op, forward_mode: bool) -> type:
 
     def backward(ctx: Any, grad_out: Any) -> tuple[Any, ...]:
         *inputs, out = ctx.saved_tensors
-        partials = rule(*inputs, out)
-        return tuple(
-            (grad_out * partial).sum_to_size(x.shape) if needed else None
-            for x, partial, needed in zip(inputs, partials, ctx.needs_input_grad, strict=True)
-        )
+        weighted = products(grad_out, tuple(inputs), out, tuple(ctx.needs_input_grad))
+        # Broadcast inputs get their gradients summed back to their shapes here, outside
+        # the fused kernel (a reduction, where the kernel is elementwise).
+        return tuple(None if w is None else w.sum_to_size(x.shape)
+                     for x, w in zip(inputs, weighted, strict=True))
 
     def jvp(ctx: Any, *tangents: Any) -> Any:
         *inputs, out = ctx.saved_tensors

@@ -177,3 +177,17 @@ def test_missing_torch_names_the_extra(registry: Registry,
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r"pip install torch==2\.13\.0"):
         to_torch("cosine")
+
+
+def test_a_new_bridge_does_not_recompile_a_compiled_caller(torch: ModuleType,
+                                                           registry: Registry) -> None:
+    # opgrad.ops.tanh(tensor) looks its bridge up in the cache, as rules do in a backward.
+    compiled = torch.compile(lambda x: opgrad.ops.tanh(x) * 2.0, backend="eager", fullgraph=True)
+    x = torch.linspace(-1.0, 1.0, 3)
+    opgrad.ops.tanh(x)  # its bridge is made eagerly first
+    first = compiled(x)
+    opgrad.register(lambda x: x * x * x, name="cube", local_grads=lambda x, out: (3.0 * x * x,),
+                    formula="d/dx x^3 = 3x^2")
+    to_torch("cube")  # the bridges' cache grows: compiled code must not guard on its size
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        assert torch.equal(compiled(x), first)
