@@ -26,12 +26,24 @@ class FusedBackwardWarning(RuntimeWarning):
     """A fused backward could not be compiled; the op's plain rule runs instead."""
 
 
-def weighted_partials(rule: Callable[..., Any], grad_out: Any, inputs: tuple[Any, ...],
-                      out: Any, needed: tuple[bool, ...]) -> tuple[Any, ...]:
+def weighted_partials(rule: Callable[..., Any], masks: bool, grad_out: Any,
+                      inputs: tuple[Any, ...], out: Any,
+                      needed: tuple[bool, ...]) -> tuple[Any, ...]:
     """``grad_out * d(out)/d(input)`` for each input that needs a gradient, else None."""
     partials = rule(*inputs, out)
-    return tuple(grad_out * partial if wanted else None
+    return tuple(chain_term(partial, grad_out, masks) if wanted else None
                  for partial, wanted in zip(partials, needed, strict=True))
+
+
+def chain_term(partial: Any, upstream: Any, masks: bool) -> Any:
+    """``partial * upstream`` on tensors; for an op that masks (relu, where), 0 where the
+    partial is 0 even under a nan or inf upstream, as PyTorch's own relu backward gives."""
+    product = upstream * partial
+    if not masks:
+        return product
+    if isinstance(partial, (int, float)):  # a constant partial, such as where's 0.0
+        return product if partial else product.new_zeros(product.shape)
+    return product.where(partial != 0.0, 0.0)
 
 
 class FusedProducts:
@@ -49,15 +61,21 @@ class FusedProducts:
     def __call__(self, grad_out: Any, inputs: tuple[Any, ...], out: Any,
                  needed: tuple[bool, ...]) -> tuple[Any, ...]:
         if not self._usable(grad_out):
-            return weighted_partials(self._op.local_grads, grad_out, inputs, out, needed)
+            return self._plain(grad_out, inputs, out, needed)
         try:
             return self._compiled_products()(grad_out, inputs, out, needed)
         except Exception as exc:  # the fuser's failure must never stop the training
             failure = exc
         # Outside the except block: an error of the rule itself surfaces as its own.
-        products = weighted_partials(self._op.local_grads, grad_out, inputs, out, needed)
+        products = self._plain(grad_out, inputs, out, needed)
         self._give_up(failure)
         return products
+
+    def _plain(self, grad_out: Any, inputs: tuple[Any, ...], out: Any,
+               needed: tuple[bool, ...]) -> tuple[Any, ...]:
+        op = self._op
+        return weighted_partials(op.local_grads, op.mask_zero_partials, grad_out, inputs, out,
+                                 needed)
 
     def _usable(self, grad_out: Any) -> bool:
         # Grad mode is on in a backward only for create_graph (gradgradcheck, torch.func):
@@ -70,7 +88,8 @@ class FusedProducts:
     def _compiled_products(self) -> Products:
         if self._compiled is None:
             compiled = self._torch.compile(_own_weighted_partials(self._op.name), dynamic=True)
-            self._compiled = functools.partial(compiled, self._op.local_grads)
+            self._compiled = functools.partial(compiled, self._op.local_grads,
+                                               self._op.mask_zero_partials)
         return self._compiled
 
     def _give_up(self, failure: Exception) -> None:

@@ -27,7 +27,7 @@ from opgrad.interop.common import (
     close,
     resolve_op,
 )
-from opgrad.interop.fused import FusedProducts, Products, weighted_partials
+from opgrad.interop.fused import FusedProducts, Products, chain_term, weighted_partials
 from opgrad.plugins import Op
 
 # Keyed by id(op), not op (the bridge holds its op, so the id stays its own): Dynamo
@@ -68,7 +68,7 @@ def to_torch(op: str | Op, *, forward_mode: bool = False,
 
 def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool,
                  fused: bool) -> Callable[..., Any]:
-    plain: Any = _function_class(torch, op, forward_mode, _plain_products(op.local_grads))
+    plain: Any = _function_class(torch, op, forward_mode, _plain_products(op))
     eager: Any = plain  # both autograd.Function classes
     if fused:  # the same rule, compiled into one kernel at the first eager backward
         eager = _function_class(torch, op, forward_mode, FusedProducts(torch, op))
@@ -83,19 +83,21 @@ def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool,
     return bridged
 
 
-def _plain_products(rule: Callable[..., Any]) -> Products:
-    # A closure over the rule alone: Dynamo traces the backward, and it can wrap
-    # neither a functools.partial nor an Op found in a closure.
+def _plain_products(op: Op) -> Products:
+    # A closure over the rule and a bool alone: Dynamo traces the backward, and it
+    # can wrap neither a functools.partial nor an Op found in a closure.
+    rule, masks = op.local_grads, op.mask_zero_partials
+
     def products(grad_out: Any, inputs: tuple[Any, ...], out: Any,
                  needed: tuple[bool, ...]) -> tuple[Any, ...]:
-        return weighted_partials(rule, grad_out, inputs, out, needed)
+        return weighted_partials(rule, masks, grad_out, inputs, out, needed)
 
     return products
 
 
 def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Products) -> type:
     forward = array_forward(op, "torch", torch)
-    rule = op.local_grads
+    rule, masks = op.local_grads, op.mask_zero_partials
 
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         ctx.save_for_backward(*inputs, output)
@@ -113,7 +115,8 @@ def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Pro
     def jvp(ctx: Any, *tangents: Any) -> Any:
         *inputs, out = ctx.saved_tensors
         partials = rule(*inputs, out)
-        total = sum(p * t for p, t in zip(partials, tangents, strict=True) if t is not None)
+        total = sum(chain_term(p, t, masks)
+                    for p, t in zip(partials, tangents, strict=True) if t is not None)
         return torch.zeros_like(out) + total
 
     namespace: dict[str, Any] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,27 @@ def test_vmap_of_grad_and_both_jvp_flavours(torch: ModuleType, op: Op) -> None:
     assert torch.allclose(tangent, per_element, rtol=1e-12, atol=0.0)
     with pytest.raises(NotImplementedError, match="jvp"):  # the compile flavour has no jvp
         torch.func.jvp(to_torch(op), (x,), (torch.ones_like(x),))
+
+
+def test_relu_and_where_mask_a_nan_gradient_like_torch(torch: ModuleType) -> None:
+    def same(ours: Any, theirs: Any) -> bool:
+        return bool(torch.equal(ours.isnan(), theirs.isnan())
+                    and torch.equal(ours.nan_to_num(), theirs.nan_to_num()))
+
+    x = torch.tensor([math.nan, -1.0, -0.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    nans = torch.full((5,), math.nan, dtype=torch.float64)
+    grads = [torch.autograd.grad(f(x), x, nans)[0] for f in (to_torch("relu"), torch.relu)]
+    assert same(*grads) and grads[0][1:4].tolist() == [0.0, 0.0, 0.0]
+    tangents = [torch.func.jvp(f, (x.detach(),), (nans,))[1]
+                for f in (to_torch("relu", forward_mode=True), torch.relu)]
+    assert same(*tangents)
+    held = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    a, b = (torch.ones(2, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    upstream = torch.full((2,), math.nan, dtype=torch.float64)
+    ours = torch.autograd.grad(to_torch("where")(held, a, b), (a, b), upstream)
+    theirs = torch.autograd.grad(torch.where(held != 0, a, b), (a, b), upstream)
+    assert all(same(o, t) for o, t in zip(ours, theirs, strict=True))
+    assert ours[0][1].item() == 0.0 == ours[1][0].item()
 
 
 def test_float32_stays_float32_and_numbers_are_constants(torch: ModuleType) -> None:
