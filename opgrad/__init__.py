@@ -18,7 +18,6 @@ from opgrad.core import (
     is_grad_enabled,
     no_grad,
     topological_order,
-    value_of,
 )
 from opgrad.derivatives import grad, jvp
 from opgrad.memory import gc_paused
@@ -28,6 +27,7 @@ from opgrad.plugins import (
     UnknownOpError,
     hookimpl,
     hookspec,
+    value_of,
 )
 
 __version__ = "0.1.0"

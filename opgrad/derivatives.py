@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opgrad.core import Value, fresh_pass, partials_of, topological_order, value_of
+from opgrad.core import Value, fresh_pass, partials_of, topological_order
 from opgrad.core.graph import masks_zero_partials
+from opgrad.plugins.rules import value_of
 
 
 def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
@@ -44,9 +45,8 @@ def jvp(
             continue  # constants carry no tangent, so their (maybe nan) partials never count
         partials = partials_of(op, node, create_graph=False)
         masks = masks_zero_partials(op)  # then a zero partial stops even a nan tangent
-        tangent[node] = sum(
-            partial * tangent[parent]
-            for parent, partial in zip(node.parents, partials, strict=True)
-            if parent in tangent and (partial or not masks)
-        )
+        terms = (partial * tangent[parent]
+                 for parent, partial in zip(node.parents, partials, strict=True)
+                 if parent in tangent and (partial or not masks))
+        tangent[node] = sum(terms, 0.0)  # a float even when every term is masked
     return out.data, tangent.get(out, 0.0)

@@ -209,7 +209,7 @@ def _structure(graph: Graph, region: list[int]) -> tuple[tuple[object, ...], lis
     numbers = range(-size, -size - len(externals), -1)  # outside inputs, numbered as met
     local.update(zip(externals, numbers, strict=True))
     ops = tuple(map(id, map(graph.ops.__getitem__, region)))
-    exposed = tuple(sorted(k for k in map(local.get, graph.exposed) if k is not None and k >= 0))
+    exposed = tuple(itertools.compress(range(size), map(graph.exposed.__contains__, region)))
     return (ops, tuple(map(local.__getitem__, wires)), exposed), externals
 
 

@@ -28,9 +28,9 @@ from typing import Any
 
 from opgrad.compiler.checks import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
-from opgrad.core import value_of
 from opgrad.plugins import Op
 from opgrad.plugins.binding import make_function
+from opgrad.plugins.rules import value_of
 
 Template = tuple["str | int", ...]
 FLOAT, INT, OTHER = "float", "int", "other"  # what an expression yields on float inputs

@@ -98,7 +98,7 @@ class Writer:
         upstream (nan too); ``masked`` names the partial's variable then.
         """
         if partial in ("1.0", "-1.0"):
-            return upstream, partial[0] if partial[0] == "-" else "+"
+            return upstream, "-" if partial == "-1.0" else "+"
         if masked:
             if not partial.isidentifier():
                 self.emit(f"{masked} = {partial}", op)

@@ -60,8 +60,10 @@ def backward(root: Value, *, create_graph: bool = False) -> None:
 
 
 def fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
-    """The chain rule from ``root``, grads reset first (and put back if a rule fails);
-    returns the old grads."""
+    """The chain rule from ``root`` with every grad reset first; returns the old grads.
+
+    If a rule fails, every grad is put back before the error propagates.
+    """
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0

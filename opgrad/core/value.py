@@ -124,7 +124,8 @@ class Value:
     def backward(self, *, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node feeding this one with d(self)/d(node).
 
-        Leaves accumulate; with ``create_graph=True`` the grads are Values."""
+        Leaves accumulate; with ``create_graph=True`` the grads are Values.
+        """
         _backward(self, create_graph=create_graph)
 
     def __repr__(self) -> str:
@@ -160,10 +161,3 @@ def _as_float(data: object) -> float:
             raise ValueError(f"Value() got {type(data).__name__} too large for a float") from None
     hint = " (pass a number, e.g. float(s))" if isinstance(data, str) else ""
     raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
-
-
-# Value has no __float__ on purpose: math.exp(value) in a rule fails loudly
-# under create_graph=True instead of giving a wrong number.
-def value_of(x: Value | float) -> float:
-    """``x.data`` for a Value, ``x`` for a number: for deciding, never computing, a partial."""
-    return x.data if isinstance(x, Value) else x

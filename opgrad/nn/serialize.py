@@ -137,23 +137,31 @@ def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
 
 def _read(path: FilePath, max_bytes: int) -> str:
     try:
-        # Non-blocking, so that a FIFO with no writer is refused below, not waited on.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            os.close(descriptor)
-            raise ModelFileError(f"{path}: not a regular file (a directory, FIFO or "
-                                 "device); save the model to a file and load that")
-        with open(descriptor, "rb") as file:
+        with open(path, "rb", opener=_open_without_waiting) as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise _not_a_file(path)
             data = file.read(max_bytes + 1)
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise _not_a_file(path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path}: not a readable JSON model file ({exc})") from exc
     if len(data) > max_bytes:
         raise ModelFileError(f"{path}: larger than {max_bytes:,} bytes, the limit for a model "
                              "file; pass load_model(..., max_bytes=N) to read a bigger one")
     return text
+
+
+def _not_a_file(path: FilePath) -> ModelFileError:
+    return ModelFileError(f"{path}: not a regular file (a directory, FIFO or device); "
+                          "save the model to a file and load that")
+
+
+def _open_without_waiting(path: str, flags: int) -> int:
+    # Non-blocking, so that a FIFO with no writer is refused, not waited on.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def _parse(path: FilePath, text: str) -> Any:

@@ -1,6 +1,5 @@
 """The plugin layer: hook specs, the typed op declaration, the registry, loading, binding."""
 
-from opgrad.core import value_of
 from opgrad.plugins.binding import Binder, make_apply, make_function
 from opgrad.plugins.declaration import OPTION_NAMES, Op, OpOptions, declare_op, op_of
 from opgrad.plugins.errors import OpTypeError, PluginLoadWarning, RegistrationError, UnknownOpError
@@ -13,6 +12,7 @@ from opgrad.plugins.manager import (
     load_entry_points,
 )
 from opgrad.plugins.registry import Registry
+from opgrad.plugins.rules import value_of
 
 __all__ = [
     "AUTOLOAD_ENV",

@@ -41,7 +41,8 @@ class Op:
     computes the same forward on tensors: for comparisons and the bridge.
     ``mask_zero_partials``: where a partial is exactly 0, no gradient flows
     back at all, not even a nan or inf one (PyTorch's convention for relu and
-    ``where``); otherwise the chain rule multiplies, and 0 * nan is nan.
+    ``where``); otherwise the chain rule multiplies, and 0 * nan is nan. For
+    ops that select: a masked edge has no second derivative.
     """
 
     name: str

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from opgrad._optional import require
-from opgrad.core import Value, topological_order, value_of
+from opgrad.core import Value, topological_order
+from opgrad.plugins.rules import value_of
 
 
 @dataclass(frozen=True)

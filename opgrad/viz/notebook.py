@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from opgrad.core import Value, topological_order, value_of
+from opgrad.core import Value, topological_order
+from opgrad.plugins.rules import value_of
 from opgrad.viz.explain import names
 from opgrad.viz.layout import BOX, PILL, arrange
 

@@ -84,7 +84,7 @@ def test_mul_by_zero_still_gives_nan_like_torch() -> None:
 
 def test_jvp_masks_a_nan_tangent_at_a_dead_relu() -> None:
     _, tangent = opgrad.jvp(lambda x: x.relu(), [-1.0], [math.nan])
-    assert tangent == 0.0
+    assert tangent == 0.0 and type(tangent) is float
     _, tangent = opgrad.jvp(lambda x: x.relu(), [1.0], [math.nan])
     assert math.isnan(tangent)
 

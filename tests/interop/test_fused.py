@@ -41,8 +41,9 @@ def kernel_runs(torch: ModuleType) -> Iterator[Counter[str]]:
         compiled = real_compile(function, **options)
 
         def run(*args: Any) -> Any:
-            runs[function.__name__] += 1
-            return compiled(*args)
+            result = compiled(*args)
+            runs[function.__name__] += 1  # counted once it ran: a failed compile raises above
+            return result
 
         return run
 
@@ -90,6 +91,24 @@ def test_the_fused_backward_gives_the_plain_and_the_reference_gradients(
         assert got.shape == x.shape  # broadcasting undone (pow's base is (3, 1))
         assert torch.allclose(got, same, rtol=1e-14, atol=0.0)
         assert torch.allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_the_fused_backward_masks_a_nan_gradient_like_torch(
+        torch: ModuleType, kernel_runs: Counter[str]) -> None:
+    x = torch.tensor([math.nan, -1.0, -0.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    nans = torch.full((5,), math.nan, dtype=torch.float64)
+    ours = torch.autograd.grad(to_torch("relu", fused=True)(x), x, nans)[0]
+    theirs = torch.autograd.grad(torch.relu(x), x, nans)[0]
+    assert kernel_runs["fused_backward_of_relu"] == 1
+    assert torch.equal(ours.isnan(), theirs.isnan()) and ours[1:4].tolist() == [0.0] * 3
+    # where's partials: the number 0.0 for the condition, tensors for the branches.
+    held = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    a, b = (torch.ones(2, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    dc, da, db = torch.autograd.grad(to_torch("where", fused=True)(held, a, b), (held, a, b),
+                                     nans[:2])
+    assert kernel_runs["fused_backward_of_where"] == 1
+    assert dc.tolist() == [0.0, 0.0] and da[1].item() == 0.0 == db[0].item()
+    assert math.isnan(da[0].item()) and math.isnan(db[1].item())
 
 
 def test_second_order_and_vmap_of_grad_use_the_plain_rule(
