@@ -4,9 +4,8 @@ Eager, each step of a rule is its own pass over the tensor (gelu's has about a
 dozen). Compiled by ``torch.compile``, the rule and the products with
 ``grad_out`` become one fused kernel. The compile happens at the first backward
 that can use it (a few seconds, then again for a new dtype, device or number of
-dimensions; sizes are dynamic), and
-only where it is safe; everywhere else, and if compiling fails, the plain rule
-runs and gives the same gradients.
+dimensions; sizes are dynamic), and only where it is safe; everywhere else, and
+if compiling fails, the plain rule runs and gives the same gradients.
 """
 
 from __future__ import annotations
