@@ -29,7 +29,7 @@ from typing import Any
 from opgrad.compiler.checks import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
 from opgrad.plugins import Op
-from opgrad.plugins.binding import make_function
+from opgrad.plugins.binding import op_behind
 from opgrad.plugins.rules import value_of
 
 Template = tuple["str | int", ...]
@@ -44,8 +44,6 @@ _OPERATOR_FUNCTIONS: dict[Any, str] = {
     operator.pos: "+"}
 _NOT_FLOAT_MATH = frozenset({"floor", "ceil", "trunc", "factorial", "gcd", "lcm", "isqrt",
                              "comb", "perm", "isclose", "isnan", "isinf", "isfinite"})
-_FUNCTION_CODE = next(c for c in make_function.__code__.co_consts
-                      if isinstance(c, types.CodeType) and c.co_name == "function")
 
 
 class NotInlinable(Exception):
@@ -282,7 +280,7 @@ class _Writer:
         args = [self.convert(a) for a in node.args]
         if function is value_of and len(args) == 1:
             return args[0]  # value_of(x) is x for a number
-        op = _op_behind(function)
+        op = op_behind(function)
         if op is not None and len(args) == op.arity:
             inner = _forward_template(op, self.constants, self.inlining)
             return ("(", *splice(inner, [a for a, _ in args]), ")"), FLOAT
@@ -306,12 +304,3 @@ def _float_valued(function: object) -> bool:
     """True for the functions of ``math`` that always return a float."""
     return (getattr(function, "__module__", None) == "math"
             and getattr(function, "__name__", "") not in _NOT_FLOAT_MATH)
-
-
-def _op_behind(function: object) -> Op | None:
-    """The op of an ``opgrad.ops.<name>`` function, else None."""
-    if getattr(function, "__code__", None) is not _FUNCTION_CODE:
-        return None
-    cells = dict(zip(_FUNCTION_CODE.co_freevars, function.__closure__ or (), strict=True))  # type: ignore[attr-defined]  # a function, checked above
-    op = cells["op"].cell_contents if "op" in cells else None
-    return op if isinstance(op, Op) else None

@@ -169,7 +169,14 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
 
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = f"{op.doc}\n\n{op.formula}".strip()
+    function.__opgrad_op__ = op  # type: ignore[attr-defined]  # read by op_behind
     return function
+
+
+def op_behind(function: object) -> Op | None:
+    """The op of an ``opgrad.ops.<name>`` function (marked by :func:`make_function`), else None."""
+    op = getattr(function, "__opgrad_op__", None)
+    return op if isinstance(op, Op) else None
 
 
 def make_method(op: Op, apply: Apply, function: Callable[..., Any]) -> Callable[..., Any]:

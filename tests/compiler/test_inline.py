@@ -90,3 +90,20 @@ def test_a_branch_free_piecewise_partial_is_pasted_without_a_check() -> None:
         a.data, a.grad, b.grad = x, 0.0, 0.0
         step()
         assert (a.grad, b.grad) == ((-2.0, x) if x * -2.0 > 0 else (0.0, 0.0))
+
+
+def test_a_rule_calling_an_op_function_has_that_op_pasted_not_called(registry: object) -> None:
+    # opgrad.ops.<name> is marked with its op (make_function), and the inliner reads that mark.
+    # Were the link lost, the step would still be right, but would call opgrad.ops.tanh
+    # through a checked partial: this test is what notices.
+    opgrad.register(lambda x: math.log(1.0 + math.exp(x)), name="softplus_inline",
+                    formula="d/dx softplus(x) = sigmoid(x)",
+                    local_grads=lambda x, out: (opgrad.ops.tanh(x),))
+    x = Value(0.3)
+    step = opgrad.compile(lambda: opgrad.ops.softplus_inline(x))
+    code = "\n".join(line.split("#")[0] for line in step.source.splitlines())
+    assert "g0 = ((tanh(v0))) * g1" in code
+    assert "_partial(" not in code and "_rule(" not in code
+    assert step._program.namespace["tanh"] is math.tanh  # tanh's own forward, not the op function
+    step()
+    assert x.grad == math.tanh(0.3)
