@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad.assembly import default_registry
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing import sample_points
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from opgrad._optional import require
 from opgrad.interop.common import array_forward, bridge_failure, check_points, close, resolve_op
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
-_bridges: dict[Op, Callable[..., Any]] = {}
+# Keyed by id(op), as the torch bridge: an op whose jax= callable is unhashable is
+# unhashable too (the bridge holds its op, so the id stays its own).
+_bridges: dict[int, Callable[..., Any]] = {}
 
 
 def import_jax() -> ModuleType:
@@ -31,15 +33,16 @@ def to_jax(op: str | Op) -> Callable[..., Any]:
     fails now with a :class:`BridgeError` naming it.
     """
     declared = resolve_op(op)
-    if declared not in _bridges:
+    key = id(declared)
+    if key not in _bridges:
         jax = import_jax()
-        _bridges[declared] = _make_bridge(jax, declared)  # before the check: where calls where
+        _bridges[key] = _make_bridge(jax, declared)  # before the check: where calls where
         try:
             _check_on_arrays(jax, declared)
         except BaseException:
-            del _bridges[declared]
+            del _bridges[key]
             raise
-    return _bridges[declared]
+    return _bridges[key]
 
 
 def _make_bridge(jax: ModuleType, op: Op) -> Callable[..., Any]:

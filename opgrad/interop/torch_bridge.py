@@ -1,48 +1,61 @@
-"""``to_torch``: an op as a ``torch.autograd.Function`` differentiated by the op's own rule.
+"""``to_torch``: an op on torch tensors, differentiated by the op's own rule.
 
-Two flavours, because PyTorch cannot have both at once today: Dynamo refuses an
-``autograd.Function`` that defines ``jvp`` under ``torch.compile(fullgraph=True)``.
+Three flavours, because PyTorch cannot have everything in one today: Dynamo
+refuses an ``autograd.Function`` that defines ``jvp`` under
+``torch.compile(fullgraph=True)``, and ``torch.export`` inlines an
+``autograd.Function``'s forward and drops its backward.
 
-- default: backward (so ``gradcheck``, ``gradgradcheck``, ``vmap(grad(...))``,
-  ``torch.compile(fullgraph=True)``, DDP);
+- default: a ``torch.autograd.Function`` with backward (so ``gradcheck``,
+  ``gradgradcheck``, ``vmap(grad(...))``, ``torch.compile(fullgraph=True)``, DDP);
+  ``torch.export`` inlines it, with a warning (see :mod:`opgrad.interop.tracing`);
 - ``forward_mode=True``: the same plus ``jvp`` (so ``torch.func.jvp`` and
-  ``jacfwd``), but no fullgraph compile.
+  ``jacfwd``), but no fullgraph compile;
+- ``export=True``: a PyTorch custom op, ``torch.ops.opgrad.<name>``, that
+  ``torch.export`` keeps as one node (see :mod:`opgrad.interop.custom_op`).
 
-Either may be ``fused=True``: eager backwards then run the rule as one compiled
-kernel (see :mod:`opgrad.interop.fused`).
+The first two may be ``fused=True``: eager backwards then run the rule as one
+compiled kernel (see :mod:`opgrad.interop.fused`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Real
 from types import ModuleType
 from typing import Any
 
-from opgrad._optional import require
-from opgrad.interop.common import (
-    array_forward,
-    bridge_failure,
-    check_points,
-    close,
-    resolve_op,
+from opgrad.interop import custom_op
+from opgrad.interop.common import array_forward, resolve_op
+from opgrad.interop.fused import FusedProducts, Products, chain_term
+from opgrad.interop.tensors import (
+    as_tensors,
+    check_on_tensors,
+    import_torch,
+    input_gradients,
+    plain_products,
+    returning_no_input,
 )
-from opgrad.interop.fused import FusedProducts, Products, chain_term, weighted_partials
-from opgrad.plugins import Op
-
-# Keyed by id(op), not op (the bridge holds its op, so the id stays its own): Dynamo
-# guards a dict keyed by objects on its length, so every new bridge would recompile
-# each compiled function that uses one.
-_bridges: dict[tuple[int, bool, bool], Callable[..., Any]] = {}
+from opgrad.interop.tracing import at_trace_time, note_tracing
+from opgrad.plugins.declaration import Op
 
 
-def import_torch() -> ModuleType:
-    """torch, or the error naming the ``torch`` extra."""
-    return require("torch", "torch", "opgrad.interop.to_torch")
+class _Bridges:
+    """The bridges made so far, one class attribute each, named by :func:`_slot`.
+
+    Not a dict: Dynamo keeps a dict as it first saw it in a trace, so it would miss a
+    bridge made later in the same trace, and it guards a dict on its keys, so every
+    new bridge would recompile each compiled function using one. An attribute it reads
+    afresh, and guards alone.
+    """
 
 
-def to_torch(op: str | Op, *, forward_mode: bool = False,
-             fused: bool = False) -> Callable[..., Any]:
+def _slot(op: Op, forward_mode: bool, fused: bool, export: bool) -> str:
+    # By id(op), not by name or by op (the bridge holds its op, so the id stays its own;
+    # an op whose torch= or jax= callable is unhashable is unhashable too).
+    return f"op{id(op)}_{forward_mode:d}{fused:d}{export:d}"
+
+
+def to_torch(op: str | Op, *, forward_mode: bool = False, fused: bool = False,
+             export: bool = False) -> Callable[..., Any]:
     """``op`` (a name or an Op) as an elementwise function on torch tensors.
 
     Inputs broadcast; float32 and float64 on any device; Python numbers are
@@ -50,53 +63,77 @@ def to_torch(op: str | Op, *, forward_mode: bool = False,
     tensors. The rule is tried on a small tensor here, so an op that cannot
     run on tensors fails now with a :class:`BridgeError` naming it.
     ``forward_mode=True`` adds a ``jvp`` (but no fullgraph compile);
-    ``fused=True`` compiles the backward at its first eager use, for long rules.
+    ``fused=True`` compiles the backward at its first eager use, for long rules;
+    ``export=True`` makes it the custom op ``torch.ops.opgrad.<name>``, which
+    ``torch.export`` keeps with its rule (no forward mode, no ``fused``).
     """
     declared = resolve_op(op)
-    key = (id(declared), forward_mode, fused)
-    if key not in _bridges:
-        torch = import_torch()
-        # Cached before the check: a rule may call its own op (where does).
-        _bridges[key] = _make_bridge(torch, declared, forward_mode, fused)
+    if export and (forward_mode or fused):
+        raise ValueError(f"to_torch({declared.name!r}, export=True) is a custom op: it takes "
+                         f"no forward_mode=True (custom ops have no jvp) and no fused=True "
+                         f"(a compiled model fuses its rule)")
+    slot = _slot(declared, forward_mode, fused, export)
+    _bridge_once(declared, slot, forward_mode, fused, export)  # Dynamo runs it as it traces
+    return getattr(_Bridges, slot)  # type: ignore[no-any-return]  # set by _bridge_once
+
+
+@at_trace_time
+def _bridge_once(op: Op, slot: str, forward_mode: bool, fused: bool, export: bool) -> None:
+    """Make and check the bridge for ``slot`` unless it is made (and still current)."""
+    if hasattr(_Bridges, slot) and not (export and custom_op.replaced(op)):
+        return
+    torch = import_torch()
+    # Outside any tracer's fake tensors (torch.export's, make_fx's): the check needs data.
+    with torch.utils._python_dispatch._disable_current_modes():
+        if export:  # registering a custom op runs its forward on a tensor: check that first
+            check_on_tensors(torch, op)
+            setattr(_Bridges, slot, custom_op.export_bridge(torch, op))
+            return
+        # Set before the check: a rule may call its own op (where does).
+        setattr(_Bridges, slot, _make_bridge(torch, op, forward_mode, fused))
         try:
-            _check_on_tensors(torch, declared, _bridges[key])
+            check_on_tensors(torch, op)
         except BaseException:
-            del _bridges[key]
+            delattr(_Bridges, slot)
             raise
-    return _bridges[key]
 
 
 def _make_bridge(torch: ModuleType, op: Op, forward_mode: bool,
                  fused: bool) -> Callable[..., Any]:
-    plain: Any = _function_class(torch, op, forward_mode, _plain_products(op))
+    plain: Any = _function_class(torch, op, forward_mode, plain_products(op))
     eager: Any = plain  # both autograd.Function classes
     if fused:  # the same rule, compiled into one kernel at the first eager backward
         eager = _function_class(torch, op, forward_mode, FusedProducts(torch, op))
 
     def bridged(*args: Any) -> Any:
-        # Under an outer torch.compile, the plain rule is traced and fused by that compile.
-        function = plain if torch.compiler.is_compiling() else eager
-        return function.apply(*_as_tensors(torch, op, args))
+        if torch.compiler.is_compiling():  # torch.compile, or torch.export: it may inline
+            note_tracing(op)
+            # Under an outer torch.compile, the plain rule is traced and fused by that compile.
+            return plain.apply(*as_tensors(torch, op, args))
+        if torch.jit.is_tracing():
+            note_tracing(op)
+        return _applied(op, eager, as_tensors(torch, op, args))
 
     bridged.__name__ = bridged.__qualname__ = op.name
     bridged.__doc__ = f"opgrad op {op.name!r} on torch tensors.\n\n{op.formula}"
     return bridged
 
 
-def _plain_products(op: Op) -> Products:
-    # A closure over the rule and a bool alone: Dynamo traces the backward, and it
-    # can wrap neither a functools.partial nor an Op found in a closure.
-    rule, masks = op.local_grads, op.mask_zero_partials
-
-    def products(grad_out: Any, inputs: tuple[Any, ...], out: Any,
-                 needed: tuple[bool, ...]) -> tuple[Any, ...]:
-        return weighted_partials(rule, masks, grad_out, inputs, out, needed)
-
-    return products
+def _applied(op: Op, function: Any, tensors: list[Any]) -> Any:
+    """``function.apply``, with PyTorch's bare error for forward mode made to name the fix."""
+    try:
+        return function.apply(*tensors)
+    except NotImplementedError as exc:
+        if "jvp" not in str(exc):
+            raise
+        raise NotImplementedError(
+            f"opgrad op {op.name!r}: to_torch({op.name!r}) has no forward mode "
+            f"(torch.func.jvp, jacfwd, forward AD, which need a jvp); use "
+            f"to_torch({op.name!r}, forward_mode=True) for them") from exc
 
 
 def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Products) -> type:
-    forward = array_forward(op, "torch", torch)
+    forward = returning_no_input(array_forward(op, "torch", torch))
     rule, masks = op.local_grads, op.mask_zero_partials
 
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -105,12 +142,8 @@ def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Pro
             ctx.save_for_forward(*inputs, output)
 
     def backward(ctx: Any, grad_out: Any) -> tuple[Any, ...]:
-        *inputs, out = ctx.saved_tensors
-        weighted = products(grad_out, tuple(inputs), out, tuple(ctx.needs_input_grad))
-        # Broadcast inputs get their gradients summed back to their shapes here, outside
-        # the fused kernel (a reduction, where the kernel is elementwise).
-        return tuple(None if w is None else w.sum_to_size(x.shape)
-                     for x, w in zip(inputs, weighted, strict=True))
+        return input_gradients(products, grad_out, ctx.saved_tensors,
+                               tuple(ctx.needs_input_grad))
 
     def jvp(ctx: Any, *tangents: Any) -> Any:
         *inputs, out = ctx.saved_tensors
@@ -140,67 +173,3 @@ def _with_named_inputs(function: Callable[..., Any], arity: int) -> Callable[...
     if arity == 3:
         return lambda x, y, z: function(x, y, z)
     return lambda *xs: function(*xs)  # more inputs: eager and vmap, not compile
-
-
-def _as_tensors(torch: ModuleType, op: Op, args: tuple[Any, ...]) -> list[Any]:
-    """The arguments as floating tensors of one dtype on one device, or a TypeError."""
-    if len(args) != op.arity:
-        raise TypeError(f"{op.name}() takes {op.arity} argument(s) ({len(args)} given)")
-    for a in args:
-        _check_argument(torch, op, a)
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if not tensors:
-        raise TypeError(f"{op.name}() on torch needs at least one tensor, got only numbers")
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        shown = ", ".join(sorted(str(d) for d in devices))
-        raise TypeError(f"{op.name}() got tensors on different devices ({shown}); "
-                        f"move them to one device first")
-    dtype = _common_dtype(torch, [t.dtype for t in tensors if t.is_floating_point()])
-    return [_converted(torch, a, dtype, tensors[0].device) for a in args]
-
-
-def _converted(torch: ModuleType, a: Any, dtype: Any, device: Any) -> Any:
-    # Conditions (bool tensors) and numbers become tensors of the inputs' dtype.
-    if not isinstance(a, torch.Tensor):
-        return torch.tensor(float(a), dtype=dtype, device=device)
-    return a if a.dtype == dtype else a.to(dtype)
-
-
-def _check_argument(torch: ModuleType, op: Op, a: Any) -> None:
-    if isinstance(a, torch.Tensor):
-        if not (a.is_floating_point() or a.dtype == torch.bool):
-            raise TypeError(f"{op.name}() takes floating tensors (float32, float64...), got a "
-                            f"{a.dtype} tensor; convert it with .double() or .float()")
-    elif not isinstance(a, Real):
-        raise TypeError(f"{op.name}() takes torch tensors or numbers, "
-                        f"got {type(a).__name__}: {a!r}")
-
-
-def _common_dtype(torch: ModuleType, dtypes: list[Any]) -> Any:
-    if not dtypes:
-        return torch.get_default_dtype()  # only conditions (bool tensors) and numbers
-    common = dtypes[0]
-    for dtype in dtypes[1:]:
-        common = torch.promote_types(common, dtype)
-    return common
-
-
-def _check_on_tensors(torch: ModuleType, op: Op, bridged: Callable[..., Any]) -> None:
-    """Run the forward and the rule on a small float64 tensor; compare with the floats."""
-    points = check_points(op)
-    columns = [torch.tensor(column, dtype=torch.float64) for column in zip(*points, strict=True)]
-    try:
-        out = array_forward(op, "torch", torch)(*columns)
-    except Exception as exc:
-        raise bridge_failure(op, "torch", "forward", exc) from exc
-    for got, point in zip(out.tolist(), points, strict=True):
-        if not close(got, op.forward(*point)):
-            raise bridge_failure(op, "torch", "forward", ValueError(
-                f"it gives {got!r} at {point}, but the op's forward gives {op.forward(*point)!r}"))
-    try:
-        partials = op.local_grads(*columns, out)
-        [torch.broadcast_to(torch.as_tensor(p, dtype=torch.float64), out.shape)
-         for p in partials]
-    except Exception as exc:
-        raise bridge_failure(op, "torch", "local_grads", exc) from exc

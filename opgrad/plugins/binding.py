@@ -134,13 +134,22 @@ def _not_an_operand(op: Op, x: object) -> TypeError:
 
 def call_on_arrays(op: Op, args: tuple[Any, ...]) -> Any:
     """The op on tensors or arrays (through opgrad.interop), or the op's TypeError."""
-    if not array_handlers:
-        importlib.import_module(ARRAY_SUPPORT)  # it adds its handlers on import
+    _load_array_support()  # before array_handlers is read: Dynamo keeps what it first saw
     for handler in array_handlers:
         result = handler(op, args)
         if result is not NotImplemented:
             return result
     raise _not_an_operand(op, _first_non_operand(args))  # no handler took them
+
+
+def _load_array_support() -> None:
+    if not array_handlers:
+        importlib.import_module(ARRAY_SUPPORT)  # it adds its handlers on import
+
+
+# Run by Dynamo as it traces, as torch._dynamo.assume_constant_result marks a function (it
+# cannot trace an import): an op's first call on tensors may be inside torch.compile.
+_load_array_support._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
