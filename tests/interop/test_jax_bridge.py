@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import sys
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 import opgrad
 from opgrad.interop import to_jax
-from opgrad.plugins import Op, Registry
+from opgrad.plugins.declaration import Op, declare_op
+from opgrad.plugins.registry import Registry
 from opgrad.testing import sample_points
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
@@ -82,3 +84,26 @@ def test_missing_jax_names_the_extra(registry: Registry, monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "jax", None)
     with pytest.raises(ImportError, match=r"pip install 'opgrad\[jax\]'"):
         to_jax("cosine")
+
+
+class UnhashableTanh:
+    """A callable with its own ``==`` and so no hash, as a ``jax=`` equivalent."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnhashableTanh)
+
+    def __call__(self, x: Any) -> Any:
+        import jax
+
+        return jax.numpy.tanh(x)
+
+
+def test_an_unhashable_jax_callable_bridges(jax64: ModuleType) -> None:
+    op = declare_op(math.tanh, "tests", {"name": "utanh", "jax": UnhashableTanh(),
+                                         "local_grads": lambda x, out: (1.0 - out * out,),
+                                         "formula": "d/dx tanh(x) = 1 - tanh(x)^2"})
+    f = to_jax(op)
+    assert to_jax(op) is f
+    assert float(jax64.grad(f)(0.5)) == pytest.approx(1.0 - math.tanh(0.5) ** 2, rel=1e-12)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -11,7 +14,8 @@ import pytest
 
 import opgrad
 from opgrad.interop import BridgeError, to_torch
-from opgrad.plugins import Op, Registry
+from opgrad.plugins.declaration import Op, declare_op
+from opgrad.plugins.registry import Registry
 from opgrad.testing import sample_points
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
@@ -61,7 +65,9 @@ def test_vmap_of_grad_and_both_jvp_flavours(torch: ModuleType, op: Op) -> None:
         assert got == pytest.approx(value.grad, rel=1e-12, abs=1e-15)
     _, tangent = torch.func.jvp(to_torch(op, forward_mode=True), (x,), (torch.ones_like(x),))
     assert torch.allclose(tangent, per_element, rtol=1e-12, atol=0.0)
-    with pytest.raises(NotImplementedError, match="jvp"):  # the compile flavour has no jvp
+    with pytest.raises(NotImplementedError, match=rf"opgrad op '{op.name}': to_torch\('{op.name}'\)"
+                       rf" has no forward mode \(torch.func.jvp.*use to_torch\('{op.name}', "
+                       r"forward_mode=True\)"):  # the compile flavour has no jvp
         torch.func.jvp(to_torch(op), (x,), (torch.ones_like(x),))
 
 
@@ -213,3 +219,45 @@ def test_a_new_bridge_does_not_recompile_a_compiled_caller(torch: ModuleType,
     to_torch("cube")  # the bridges' cache grows: compiled code must not guard on its size
     with torch._dynamo.config.patch(error_on_recompile=True):
         assert torch.equal(compiled(x), first)
+
+
+def test_first_use_inside_a_fullgraph_compile(torch: ModuleType, tmp_path: Path) -> None:
+    # A fresh interpreter: nothing bridged, opgrad.interop not even imported. Each compiled
+    # function meets two ops for the first time (the second made while the first is traced).
+    script = tmp_path / "first_use.py"
+    script.write_text(textwrap.dedent("""
+        import torch
+        import opgrad
+
+        def f(x):
+            return opgrad.ops.tanh(x) * opgrad.ops.sigmoid(x)
+
+        def g(x):
+            from opgrad.interop import to_torch
+            return to_torch("exp", export=True)(x) + to_torch("log")(x)
+
+        for function in (f, g):
+            x = torch.linspace(0.5, 2.0, 4, dtype=torch.float64, requires_grad=True)
+            compiled = torch.compile(function, fullgraph=True, backend="eager")
+            got = torch.autograd.grad(compiled(x).sum(), x)[0]
+            expected = torch.autograd.grad(function(x).sum(), x)[0]
+            assert torch.allclose(got, expected, rtol=1e-12), (got, expected)
+        print("compiled at first use")
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "compiled at first use"
+
+
+@pytest.mark.parametrize("flavour", [{}, {"forward_mode": True}, {"export": True}], ids=str)
+def test_an_identity_forward_bridges(torch: ModuleType, flavour: dict[str, bool]) -> None:
+    # torch=lambda x: x returns its input: PyTorch refuses that input saved for backward.
+    op = declare_op(lambda x: x, "tests", {"name": "same", "torch": lambda x: x,
+                                           "local_grads": lambda x, out: (1.0,),
+                                           "formula": "d/dx x = 1"})
+    x = torch.linspace(-1.0, 1.0, 3, dtype=torch.float64, requires_grad=True)
+    out = to_torch(op, **flavour)(x)
+    (grad,) = torch.autograd.grad((out * out).sum(), x)
+    assert torch.equal(out, x) and out is not x
+    assert torch.equal(grad, 2 * x.detach())
