@@ -8,7 +8,7 @@
 -0.0
 """
 
-from opgrad import nn, ops, testing, viz
+from opgrad import guards, nn, ops, testing, viz
 from opgrad._typed import Value
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
 from opgrad.compiler import CompiledStep, StructureChanged, compile
@@ -29,6 +29,7 @@ from opgrad.plugins import (
     hookspec,
     value_of,
 )
+from opgrad.viz import notebook
 
 __version__ = "0.1.0"
 
@@ -63,6 +64,9 @@ __all__ = [
     "viz",
 ]
 
-# The one side effect of importing opgrad, last: build the registry (built-in
-# ops, then installed plugins) and bind its ops to Value and opgrad.ops.
+# The side effects of importing opgrad, last: Value gets its comparisons (guards
+# while compiling) and its notebook drawing (IPython is not imported), then the
+# registry is built (built-in ops, then installed plugins) and its ops bound.
+guards.bind_comparisons()
+notebook.bind_display()
 default_registry()

@@ -14,7 +14,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from opgrad import guards, ops
+from opgrad import ops
 from opgrad.core import Value
 from opgrad.ops import _arithmetic, _functions
 from opgrad.plugins import (
@@ -88,10 +88,6 @@ def default_registry() -> Registry:
         return _active.under_construction
     registry = _active.registry
     if registry is None:
-        from opgrad.viz import notebook  # here, not at the top: viz imports this module
-
-        guards.bind_comparisons()
-        notebook.bind_display()  # Jupyter draws a Value (IPython itself is not imported)
         registry = build_registry()
         _active.activate(registry)
     return registry

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from opgrad.core import Value, partials_of, topological_order
 from opgrad.core.graph import masks_zero_partials
+from opgrad.html_table import html_table
 from opgrad.plugins import op_of
 
 
@@ -82,8 +83,6 @@ class Explanation(str):
     trace: Trace
 
     def _repr_html_(self) -> str:
-        from opgrad.viz.tables import trace_tables
-
         return trace_tables(self.trace)
 
 
@@ -132,3 +131,21 @@ def is_constant(node: Value) -> bool:
         return float(node.label) == node.data
     except ValueError:
         return False
+
+
+def trace_tables(trace: Trace) -> str:
+    """explain's forward pass, backward edges and leaf gradients as three tables."""
+    named, top = trace.names, trace.names[trace.order[-1]]
+    forward = [(named[n], n.op or "leaf", ", ".join(named[p] for p in n.parents), n.data)
+               for n in trace.order]
+    backward = [(s.node, s.formula, s.input, s.local, s.upstream, s.product, s.total)
+                for s in trace.steps if not is_constant(trace.order[s.into])]
+    leaves = [(f"d{top}/d{named[n]}", trace.grads[n]) for n in trace.order
+              if not n.op and not is_constant(n)]
+    return "".join([
+        html_table("forward pass", ["node", "op", "inputs", "data"], forward),
+        html_table(f"backward pass, from {top}",
+                   ["node", "rule", "to input", "local", "upstream", "product", "input grad now"],
+                   backward),
+        html_table("gradients", ["derivative", "value"], leaves),
+    ])
