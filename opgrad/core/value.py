@@ -12,16 +12,21 @@ from numbers import Real
 from typing import Any, Protocol
 
 from opgrad.core.graph import backward as _backward
+from opgrad.core.graph import rules_on_values
 
 
 class OpLike(Protocol):
-    """What the core needs from an op: its name and its local-gradient rule."""
+    """What the core needs from an op: its name, its rule, and whether a zero partial of it
+    stops the gradient (even a nan one), as PyTorch's relu does."""
 
     @property
     def name(self) -> str: ...
 
     @property
     def local_grads(self) -> Callable[..., Any]: ...
+
+    @property
+    def mask_zero_partials(self) -> bool: ...
 
 
 class _GradMode(threading.local):
@@ -121,12 +126,25 @@ class Value:
         made_by = self._made_by
         return "" if made_by is None else getattr(made_by, "operator", None) or made_by.name
 
-    def backward(self, *, create_graph: bool = False) -> None:
-        """Fill ``.grad`` of every node feeding this one with d(self)/d(node).
+    def backward(self, gradient: float | Value | None = None, *,
+                 create_graph: bool = False) -> None:
+        """Fill ``.grad`` of every node feeding this one with d(self)/d(node) times
+        ``gradient`` (default 1.0). Leaves accumulate, also across threads; with
+        ``create_graph=True`` the grads are Values."""
+        seed: Any = 1.0 if gradient is None else gradient if isinstance(
+            gradient, Value) else _as_float(gradient, "backward(gradient=...)")
+        if create_graph != isinstance(seed, Value):
+            seed = Value(seed) if create_graph else seed.data
+        _backward(self, seed, create_graph)
 
-        Leaves accumulate; with ``create_graph=True`` the grads are Values.
-        """
-        _backward(self, create_graph=create_graph)
+    def __float__(self) -> float:
+        if getattr(rules_on_values, "active", False):  # math.exp(x) in a rule: cut off x
+            raise TypeError("float() of a Value in a rule running on Values (create_graph)")
+        return self.data
+
+    def item(self) -> float:
+        """The number this Value holds (``.data``), as PyTorch's ``tensor.item()``."""
+        return self.data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -152,12 +170,12 @@ def make_node(data: float, op: OpLike, first: Value | tuple[Value, ...],
 _new_value = object.__new__
 
 
-def _as_float(data: object) -> float:
+def _as_float(data: object, who: str = "Value()") -> float:
     # bool is a Real too; it is accepted as 0.0 / 1.0 like float(True).
     if isinstance(data, Real):
         try:
             return float(data)
         except OverflowError:
-            raise ValueError(f"Value() got {type(data).__name__} too large for a float") from None
+            raise ValueError(f"{who} got {type(data).__name__} too large for a float") from None
     hint = " (pass a number, e.g. float(s))" if isinstance(data, str) else ""
-    raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
+    raise TypeError(f"{who} takes a real number, got {type(data).__name__}: {data!r}{hint}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from opgrad.core import Value, partials_of, topological_order
-from opgrad.core.graph import masks_zero_partials
+from opgrad.core import Value, topological_order
+from opgrad.core.graph import partials_of
 from opgrad.html_table import html_table
 from opgrad.plugins.declaration import op_of
 
@@ -68,7 +68,7 @@ def backward_steps(root: Value) -> Trace:
             continue
         partials = partials_of(op, node, create_graph=False)
         for slot, (parent, local) in enumerate(zip(node.parents, partials, strict=True)):
-            masked = not local and masks_zero_partials(op)  # as backward() does
+            masked = not local and op.mask_zero_partials  # as backward() does
             product = 0.0 if masked else local * grads[node]
             grads[parent] += product
             steps.append(Edge(named[node], op.name, op.formula, named[parent], local,
