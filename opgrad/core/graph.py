@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +69,7 @@ def backward(root: Value, seed: Any, create_graph: bool) -> None:
 
 
 def fresh_pass(root: Value, order: list[Value], seed: Any, create_graph: bool) -> list[Any]:
-    """The chain rule from ``root`` (seeded with ``seed``) on reset grads, under ``pass_lock``;
-    returns the old grads, or puts them back and raises if a rule fails."""
+    """The chain rule from ``root`` on zeroed grads (hold ``pass_lock``): the old grads."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
@@ -140,34 +138,28 @@ def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
     return partials if create_graph else [_float_partial(op, node, p) for p in partials]
 
 
-def checked_count(op: OpLike, partials: Any, inputs: int, node: Value | None = None
-                  ) -> Sequence[Any]:
-    """``partials`` if it holds one partial per input; else the one error every path raises
-    (``backward()``, ``create_graph``, ``jvp``, compiled steps, the bridges)."""
+def checked_count(op: OpLike, partials: Any, inputs: int, node: Value | None = None) -> Any:
+    """``partials`` if one per input, else the error every path raises (compile, bridges)."""
     count = len(partials) if hasattr(partials, "__len__") else None
     if count != inputs:
         what = type(partials).__name__ if count is None else f"{count} partial(s)"
         raise _failure(op, node, f"local_grads returned the wrong number of partials: {what} "
                                  f"for {inputs} input(s) (one per input, in input order)")
-    return partials  # type: ignore[no-any-return]  # its length was read
+    return partials
 
 
 def _float_partial(op: OpLike, node: Value, partial: object) -> float:
     """A partial computed on floats, as a float: anything but a real number is a bug."""
     if isinstance(partial, Real):  # float, int, bool, NumPy's floats
         return float(partial)
-    hint = " (partials may be Values only under create_graph=True)" if isinstance(
-        partial, type(node)) else ""
     raise _failure(op, node, f"local_grads returned {type(partial).__name__} {partial!r} as a "
-                             f"partial; a rule must return real numbers{hint}")
+                             f"partial; a rule returns real numbers (Values under create_graph)")
 
 
 def _failure(op: OpLike, node: Value | None, exc: Exception | str) -> BackwardError:
     """The error naming the op, its inputs and what its rule did wrong."""
     problem = exc if isinstance(exc, str) else f"local_grads failed: {exc!r}"
     if isinstance(exc, TypeError) and "Value" in str(exc):  # e.g. math.exp(a Value)
-        problem += ("; to run on Values, a rule must use operators and opgrad.ops, not math.* "
-                    "(or any function that takes only numbers)")
-    inputs = "" if node is None else " at inputs (" + ", ".join(
-        repr(p.data) for p in node.parents) + ")"
+        problem += "; to run on Values, a rule must use operators and opgrad.ops, not math.*"
+    inputs = "" if node is None else f" at inputs ({', '.join(repr(p.data) for p in node.parents)})"
     return BackwardError(f"op {op.name!r}{inputs}: {problem}")

@@ -1,7 +1,5 @@
-"""The scalar node: a float, its gradient, its inputs and the op that made it.
-
-The core never names an op: the plugin layer attaches one method per op to Value.
-"""
+"""The scalar node (a float, its gradient, its inputs, its op) and grad mode. No op is named
+here: the plugin layer attaches one method per op to Value."""
 
 from __future__ import annotations
 
@@ -11,13 +9,11 @@ from contextlib import AbstractContextManager, contextmanager
 from numbers import Real
 from typing import Any, Protocol
 
-from opgrad.core.graph import backward as _backward
-from opgrad.core.graph import rules_on_values
+from opgrad.core import graph
 
 
 class OpLike(Protocol):
-    """What the core needs from an op: its name, its rule, and whether a zero partial of it
-    stops the gradient (even a nan one), as PyTorch's relu does."""
+    """What the core needs of an op: its name, its rule, whether a zero partial masks."""
 
     @property
     def name(self) -> str: ...
@@ -90,11 +86,8 @@ class Value:
             data = _as_float(data)
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.data = data
-        self.grad = 0.0
-        self.label = label
-        self._made_by = None
-        self._in1 = self._in2 = None
+        self.data, self.grad, self.label = data, 0.0, label
+        self._made_by = self._in1 = self._in2 = None
 
     @property
     def declaration(self) -> OpLike | None:
@@ -112,9 +105,7 @@ class Value:
         first, second = self._in1, self._in2
         if second is not None:
             return (first, second)  # type: ignore[return-value]  # binary: first is a Value
-        if first is None:
-            return ()
-        return first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
+        return () if first is None else first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
 
     # micrograd's names, for code written against micrograd (no memory per node).
     @property
@@ -128,17 +119,15 @@ class Value:
 
     def backward(self, gradient: float | Value | None = None, *,
                  create_graph: bool = False) -> None:
-        """Fill ``.grad`` of every node feeding this one with d(self)/d(node) times
-        ``gradient`` (default 1.0). Leaves accumulate, also across threads; with
-        ``create_graph=True`` the grads are Values."""
+        """``.grad`` of every node feeding this one += d(self)/d(node) * gradient (1.0)."""
         seed: Any = 1.0 if gradient is None else gradient if isinstance(
             gradient, Value) else _as_float(gradient, "backward(gradient=...)")
         if create_graph != isinstance(seed, Value):
             seed = Value(seed) if create_graph else seed.data
-        _backward(self, seed, create_graph)
+        graph.backward(self, seed, create_graph)
 
     def __float__(self) -> float:
-        if getattr(rules_on_values, "active", False):  # math.exp(x) in a rule: cut off x
+        if getattr(graph.rules_on_values, "active", False):  # math.exp(x) in a rule: cut off x
             raise TypeError("float() of a Value in a rule running on Values (create_graph)")
         return self.data
 
@@ -153,17 +142,12 @@ class Value:
 
 def make_node(data: float, op: OpLike, first: Value | tuple[Value, ...],
               second: Value | None = None, kind: type[Value] = Value) -> Value:
-    """A new Value (of class ``kind``) computed by ``op`` from ``first`` (and ``second``),
-    or from the tuple ``first`` for three or more inputs; a leaf under no_grad."""
+    """A ``kind`` node of ``op`` on ``first`` (and ``second``), or on the tuple ``first``."""
     node = _new_value(kind)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node._made_by = op
-    node._in1, node._in2 = first, second
+    node.data, node.grad, node.label = data, 0.0, ""
+    node._made_by, node._in1, node._in2 = op, first, second
     if _threads_without_grad and not _grad_mode.enabled:  # this thread is in no_grad
-        node._made_by = None
-        node._in1 = node._in2 = None
+        node._made_by = node._in1 = node._in2 = None
     return node
 
 
