@@ -11,7 +11,8 @@ from typing import Any
 from opgrad import ops
 from opgrad.assembly import default_registry
 from opgrad.core import BackwardError, Value
-from opgrad.plugins import Op
+from opgrad.html_table import html_table
+from opgrad.plugins.declaration import Op
 from opgrad.testing.gradcheck import compare_derivatives, hessian
 
 SAMPLE_RANGE = (-3.0, 3.0)  # where unbounded domains are sampled
@@ -54,8 +55,6 @@ class OpCheck:
                           *(f"  note: {n}" for n in self.notes)])
 
     def _repr_html_(self) -> str:  # a notebook shows the verdict as a table
-        from opgrad.viz.tables import check_table
-
         return check_table(self)
 
 
@@ -166,3 +165,13 @@ def _gradcheck_point(result: OpCheck, function: Callable[..., Any], point: list[
             result.problems.append(
                 f"at ({at}): {row.mode} d/d{row.input} analytic {row.analytic:.8g} vs numeric "
                 f"{row.numeric:.8g}")
+
+
+def check_table(result: OpCheck) -> str:
+    """check_op's verdict, then its problems and notes, one per row."""
+    verdict = "PASS" if result.ok else "FAIL"
+    rows: list[tuple[str, str]] = [("verdict", verdict), ("points", str(result.points)),
+                                   ("worst |analytic - numeric|", f"{result.worst_error:.2g}")]
+    rows += [("problem", p) for p in result.problems]
+    rows += [("note", n) for n in result.notes]
+    return html_table(f"check_op({result.name!r}): {verdict}", ["", ""], rows)
