@@ -53,11 +53,27 @@ def export_bridge(torch: ModuleType, op: Op) -> Callable[..., Any]:
     def bridged(*args: Any) -> Any:
         if replaced(op):
             raise _replaced_error(op)
-        return overload(*as_tensors(torch, op, args))
+        tensors = as_tensors(torch, op, args)
+        if not torch.compiler.is_compiling() and _has_tangents(torch, tensors):
+            raise _no_forward_mode(op)
+        return overload(*tensors)
 
     bridged.__name__ = bridged.__qualname__ = op.name
     bridged.__doc__ = f"opgrad op {op.name!r}, as torch.ops.opgrad.{op.name}.\n\n{op.formula}"
     return bridged
+
+
+def _has_tangents(torch: ModuleType, tensors: list[Any]) -> bool:
+    # PyTorch runs a custom op under forward AD with no error and a zero tangent.
+    unpack = torch.autograd.forward_ad.unpack_dual
+    return any(unpack(t).tangent is not None for t in tensors)
+
+
+def _no_forward_mode(op: Op) -> NotImplementedError:
+    return NotImplementedError(
+        f"opgrad op {op.name!r}: to_torch({op.name!r}, export=True) has no forward mode "
+        f"(torch.func.jvp, jacfwd, forward AD: PyTorch gives a custom op none, and would "
+        f"give zero tangents); use to_torch({op.name!r}, forward_mode=True) for them")
 
 
 def _replaced_error(op: Op) -> BridgeError:

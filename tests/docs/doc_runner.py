@@ -31,6 +31,7 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 NEEDS = {
     r"import torch|from torch|to_torch|compare_with_torch": ("torch",),
     r"import jax|from jax|to_jax": ("jax",),
+    r"torch\.onnx|onnxruntime": ("onnx", "onnxscript", "onnxruntime"),
     r"plot_function|plot_decision_boundary|matplotlib": ("matplotlib",),
     r"draw_dot": ("graphviz", "dot"),
 }

@@ -2,7 +2,8 @@
 
 Two real processes (gloo, localhost, a port free at run time) each take half
 the batch; after one step their gradients must equal one process's on the
-whole batch.
+whole batch. The model has a layer of each flavour of the bridge (the DDP row
+of docs/plugins.md's flavour table).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from opgrad.plugins.registry import Registry
 ROWS, WORLD, TIMEOUT = 8, 2, 60.0
 
 
+FLAVOURS: list[dict[str, bool]] = [{}, {"forward_mode": True}, {"fused": True}, {"export": True}]
+
+
 def make_model(torch: Any) -> Any:
-    """Linear -> bridged mish (a plugin's op) -> Linear, float64, the same weights everywhere."""
+    """Linear -> bridged mish (a plugin's op), each flavour in turn -> Linear, float64, the
+    same weights everywhere."""
     import opgrad
     from opgrad.interop import to_torch_module
     from tests.interop import mish_plugin
@@ -31,8 +36,15 @@ def make_model(torch: Any) -> Any:
     if "mish" not in registry:
         registry.add_plugin(mish_plugin, name="mish-plugin")
     torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(3, 8), to_torch_module("mish"),
+    activations = [to_torch_module("mish", **flavour) for flavour in FLAVOURS]
+    return torch.nn.Sequential(torch.nn.Linear(3, 8), *activations,
                                torch.nn.Linear(8, 1)).double()
+
+
+def uncompiled(function: Any, **options: Any) -> Any:
+    """torch.compile as the identity: the fused flavour's backward takes its own path
+    without an Inductor compile in each process (test_fused.py tests the kernels)."""
+    return function
 
 
 def batch(torch: Any) -> tuple[Any, Any]:
@@ -51,6 +63,7 @@ def worker(rank: int, port: int, result: str) -> None:
     import torch
     import torch.distributed as dist
 
+    torch.compile = uncompiled
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=WORLD, timeout=datetime.timedelta(seconds=TIMEOUT))
     try:
@@ -73,7 +86,9 @@ def free_port() -> int:
 
 
 def test_ddp_gradients_equal_a_single_process_step(torch: ModuleType, tmp_path: Path,
-                                                   registry: Registry) -> None:
+                                                   registry: Registry,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, "compile", uncompiled)
     result = str(tmp_path / "grads.pt")
     context = torch.multiprocessing.spawn(worker, args=(free_port(), result), nprocs=WORLD,
                                           join=False)
