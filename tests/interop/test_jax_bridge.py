@@ -107,3 +107,11 @@ def test_an_unhashable_jax_callable_bridges(jax64: ModuleType) -> None:
     f = to_jax(op)
     assert to_jax(op) is f
     assert float(jax64.grad(f)(0.5)) == pytest.approx(1.0 - math.tanh(0.5) ** 2, rel=1e-12)
+
+
+def test_abs_keeps_pytorchs_partial_0_at_0_in_jax(jax64: ModuleType) -> None:
+    # The op's rule, the same in every bridge; jax.numpy.abs's own derivative is 1 at 0.
+    jax = jax64
+    x = jax.numpy.array([-2.0, -0.0, 0.0, 3.0])
+    assert jax.vmap(jax.grad(to_jax("abs")))(x).tolist() == [-1.0, 0.0, 0.0, 1.0]
+    assert jax.jvp(to_jax("abs"), (x,), (jax.numpy.ones(4),))[1].tolist() == [-1.0, 0, 0, 1.0]

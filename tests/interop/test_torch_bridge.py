@@ -261,3 +261,15 @@ def test_an_identity_forward_bridges(torch: ModuleType, flavour: dict[str, bool]
     (grad,) = torch.autograd.grad((out * out).sum(), x)
     assert torch.equal(out, x) and out is not x
     assert torch.equal(grad, 2 * x.detach())
+
+
+@pytest.mark.parametrize("flavour", [{}, {"export": True}], ids=str)
+def test_abs_follows_torch_at_zero_and_under_a_nan_gradient(torch: ModuleType,
+                                                            flavour: dict[str, bool]) -> None:
+    x = torch.tensor([-2.0, -0.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    for upstream in (torch.ones(4, dtype=torch.float64), torch.full((4,), math.nan)):
+        ours = torch.autograd.grad(to_torch("abs", **flavour)(x), x, upstream)[0]
+        theirs = torch.autograd.grad(torch.abs(x), x, upstream.double())[0]
+        assert torch.equal(ours.isnan(), theirs.isnan())
+        assert torch.equal(ours.nan_to_num(), theirs.nan_to_num())
+    assert ours.isnan().tolist() == [True] * 4  # sign(0) * nan is nan in PyTorch too
