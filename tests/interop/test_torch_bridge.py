@@ -14,6 +14,7 @@ import pytest
 
 import opgrad
 from opgrad.interop import BridgeError, to_torch
+from opgrad.interop.tracing import at_trace_time
 from opgrad.plugins.declaration import Op, declare_op
 from opgrad.plugins.registry import Registry
 from opgrad.testing import sample_points
@@ -273,3 +274,11 @@ def test_abs_follows_torch_at_zero_and_under_a_nan_gradient(torch: ModuleType,
         assert torch.equal(ours.isnan(), theirs.isnan())
         assert torch.equal(ours.nan_to_num(), theirs.nan_to_num())
     assert ours.isnan().tolist() == [True] * 4  # sign(0) * nan is nan in PyTorch too
+
+
+def test_work_at_trace_time_is_marked_as_dynamo_marks_it(torch: ModuleType) -> None:
+    # at_trace_time sets, without importing torch, what torch._dynamo.assume_constant_result
+    # sets; if PyTorch renames it, first use inside a compiled function breaks: this says why.
+    ours = at_trace_time(lambda: None)
+    theirs = torch._dynamo.assume_constant_result(lambda: None)
+    assert vars(ours) == vars(theirs) == {"_dynamo_marked_constant": True}
