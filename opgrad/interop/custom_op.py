@@ -54,26 +54,35 @@ def export_bridge(torch: ModuleType, op: Op) -> Callable[..., Any]:
         if replaced(op):
             raise _replaced_error(op)
         tensors = as_tensors(torch, op, args)
-        if not torch.compiler.is_compiling() and _has_tangents(torch, tensors):
-            raise _no_forward_mode(op)
-        return overload(*tensors)
+        if torch.compiler.is_compiling():
+            return overload(*tensors)
+        return _called_eagerly(torch, op, overload, tensors)
 
     bridged.__name__ = bridged.__qualname__ = op.name
     bridged.__doc__ = f"opgrad op {op.name!r}, as torch.ops.opgrad.{op.name}.\n\n{op.formula}"
     return bridged
 
 
-def _has_tangents(torch: ModuleType, tensors: list[Any]) -> bool:
-    # PyTorch runs a custom op under forward AD with no error and a zero tangent.
+def _called_eagerly(torch: ModuleType, op: Op, overload: Any, tensors: list[Any]) -> Any:
+    """The op on ``tensors``, refusing the transforms PyTorch gives custom ops none of."""
     unpack = torch.autograd.forward_ad.unpack_dual
-    return any(unpack(t).tangent is not None for t in tensors)
+    if any(unpack(t).tangent is not None for t in tensors):  # else: zero tangents, silently
+        raise _unsupported(op, "has no forward mode (torch.func.jvp, jacfwd, forward AD)",
+                           f"to_torch({op.name!r}, forward_mode=True)")
+    try:
+        return overload(*tensors)
+    except RuntimeError as exc:
+        if "setup_context" not in str(exc):
+            raise
+        raise _unsupported(op, "does not run under torch.func's gradients (grad, vjp, "
+                           "jacrev): PyTorch runs a custom op's rule outside torch.func",
+                           f"to_torch({op.name!r})") from exc
 
 
-def _no_forward_mode(op: Op) -> NotImplementedError:
+def _unsupported(op: Op, problem: str, fix: str) -> NotImplementedError:
     return NotImplementedError(
-        f"opgrad op {op.name!r}: to_torch({op.name!r}, export=True) has no forward mode "
-        f"(torch.func.jvp, jacfwd, forward AD: PyTorch gives a custom op none, and would "
-        f"give zero tangents); use to_torch({op.name!r}, forward_mode=True) for them")
+        f"opgrad op {op.name!r}: to_torch({op.name!r}, export=True) {problem}; use {fix} "
+        f"for that")
 
 
 def _replaced_error(op: Op) -> BridgeError:
