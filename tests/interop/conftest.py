@@ -1,16 +1,17 @@
-"""Fixtures of the bridge tests: JAX and ONNX (required in CI, like torch), and a
+"""Fixtures of the bridge tests: JAX and ONNX (required in CI, like torch), and a plugin's
 straight-through op, whose rule is deliberately not its forward's derivative."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
 
 import pytest
 
-from opgrad.plugins.declaration import Op, declare_op
+import opgrad
+from opgrad.plugins.declaration import Op
 from tests.conftest import optional
+from tests.interop import ste_plugin
 
 
 @pytest.fixture(scope="session")
@@ -34,23 +35,18 @@ def onnxruntime(torch: ModuleType) -> ModuleType:
     return optional("onnxruntime", "pip install 'opgrad[onnx]'")
 
 
-def clamp(x: float) -> float:
-    """x clipped to [-1, 1]."""
-    return min(max(x, -1.0), 1.0)
+def straight_through_op() -> Op:
+    """The op of tests/interop/ste_plugin.py, loaded as a plugin is, in a registry of its own."""
+    registry = opgrad.build_registry(autoload=False)
+    (op,) = registry.add_plugin(ste_plugin, name="ste-plugin")
+    return op
 
 
-def straight_through(x: Any, out: Any) -> tuple[float]:
-    return (1.0,)  # the gradient passes through as if the forward were the identity
-
-
-STE = declare_op(clamp, "tests", {
-    "name": "ste", "local_grads": straight_through, "kinks": (-1.0, 1.0),
-    "torch": lambda x: x.clamp(-1.0, 1.0), "jax": lambda x: x.clip(-1.0, 1.0),
-    "formula": "d/dx ste(x) = 1 (straight through; the forward clamps to [-1, 1])"})
+STE = straight_through_op()
 
 
 @pytest.fixture
 def ste() -> Op:
-    """A straight-through estimator (quantization-aware training's): forward clamp(x, -1, 1),
-    rule 1. An op, not registered: the bridge takes an Op."""
+    """A straight-through estimator (quantization-aware training's), from a plugin: forward
+    clamp(x, -1, 1), rule 1. The bridge takes the Op."""
     return STE

@@ -19,6 +19,7 @@ from opgrad.interop import BridgeError, InlinedRuleWarning, to_jax, to_torch, to
 from opgrad.plugins.declaration import Op, declare_op
 from opgrad.plugins.registry import Registry
 from opgrad.testing import sample_points
+from tests.interop import ste_plugin
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)
 
@@ -119,8 +120,8 @@ def test_compile_and_onnx_keep_quiet(torch: ModuleType, onnxruntime: ModuleType)
 
 
 def test_mlp_to_torch_exports_a_plugin_activation_with_its_rule(
-        torch: ModuleType, registry: Registry, ste: Op, x: Any) -> None:
-    registry.add_all([ste])
+        torch: ModuleType, registry: Registry, x: Any) -> None:
+    registry.add_plugin(ste_plugin, name="ste-plugin")
     mlp = opgrad.nn.MLP(3, [8, 1], activation="ste", seed=0)
     model = mlp.to_torch()
     with warnings.catch_warnings():

@@ -19,7 +19,8 @@ import pytest
 
 from opgrad.interop import InlinedRuleWarning, to_torch
 from opgrad.plugins.declaration import declare_op
-from tests.interop.conftest import STE, clamp, straight_through
+from tests.interop.conftest import STE
+from tests.interop.ste_plugin import ste, straight_through
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 FLAVOURS: dict[str, dict[str, bool]] = {
@@ -109,7 +110,7 @@ def jvp(torch: ModuleType, flavour: dict[str, bool]) -> str:
 
 def torch_export(torch: ModuleType, flavour: dict[str, bool]) -> str:
     # A fresh straight-through op each time: the warning comes once per op.
-    op = declare_op(clamp, "tests", {**STE_OPTIONS, "local_grads": straight_through})
+    op = declare_op(ste, "tests", {**STE_OPTIONS, "local_grads": straight_through})
     f = to_torch(op, **flavour)
 
     class Model(torch.nn.Module):  # type: ignore[name-defined,misc]  # torch is a fixture
