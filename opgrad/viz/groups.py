@@ -80,11 +80,13 @@ def owners(order: Sequence[Value], inputs: Sequence[Sequence[int]]) -> list[str 
 
 
 def samples(order: Sequence[Value], owner: Sequence[str | None]) -> list[int | None]:
-    """Each node's sample (None outside any): repeated regions that span two modules or more."""
+    """Each node's sample (None outside any): regions of one structure, each of which runs
+    through the same two or more modules (not one branch of a network each, say)."""
     found: list[list[int]] = []
     for kind in repeated_regions(Graph.of(list(order))):
-        found += [nodes for nodes, _ in kind
-                  if len({owner[i] for i in nodes} - {None}) > 1]
+        modules = [frozenset(owner[i] for i in nodes) - {None} for nodes, _ in kind]
+        if len(modules[0]) > 1 and len(set(modules)) == 1:
+            found += [nodes for nodes, _ in kind]
     sample: list[int | None] = [None] * len(order)
     for k, nodes in enumerate(sorted(found)):
         for i in nodes:

@@ -136,8 +136,10 @@ def test_hostile_text_is_shown_never_run(chromium: Any, tmp_path: Path,
 
 
 def three_hundred_nodes() -> Value:
-    """An MLP 10-8-1 on one example: a layer of 8 tanh neurons and the output neuron."""
+    """An MLP 10-8-1 on one example, its parameters unlabelled: no groups, every node drawn."""
     model = MLP(10, [8, 1], activation="tanh", seed=0)
+    for parameter in model.parameters():
+        parameter.label = ""
     out = model([Value(0.1 * i - 0.4, label=f"x{i}") for i in range(10)])
     assert isinstance(out, Value)
     return out
