@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-from opgrad.compiler.graph import Graph, Group, find_groups
+from opgrad.compiler.regions import Graph, Group, find_groups
 from opgrad.compiler.inline import Constants, OpCode
 from opgrad.compiler.writer import (
     Source,

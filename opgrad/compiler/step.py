@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from opgrad.compiler.graph import Graph
+from opgrad.compiler.regions import Graph
 from opgrad.compiler.program import Program, write_program
 from opgrad.core import Value, enable_grad, topological_order
 from opgrad.derivatives import grad

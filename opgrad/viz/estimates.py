@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from opgrad.core import Value
+from opgrad.plugins.constant import Constant
 from opgrad.plugins.declaration import op_of
 from opgrad.testing.numeric import numerical_derivative
 
 
 def finite_differences(order: list[Value]) -> dict[int, float | None]:
-    """For each leaf (by position), the central-difference slope of the root's data.
+    """For each leaf but a constant (by position), the central-difference slope of the
+    root's data.
 
     The nodes that depend on the leaf are recomputed with the leaf moved,
     through each node's own op's forward; None where a move leaves an op's
@@ -25,7 +27,7 @@ def finite_differences(order: list[Value]) -> dict[int, float | None]:
             consumers[j].append(i)
     data = [node.data for node in order]
     return {i: _slope(i, _downstream(i, consumers), forwards, inputs, data)
-            for i, node in enumerate(order) if not node.parents}
+            for i, node in enumerate(order) if not node.parents and type(node) is not Constant}
 
 
 def _downstream(leaf: int, consumers: list[list[int]]) -> list[int]:

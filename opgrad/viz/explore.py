@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from opgrad.core import Value, topological_order
+from opgrad.plugins.constant import Constant
 from opgrad.plugins.declaration import Op, op_of
 from opgrad.viz.estimates import finite_differences
 from opgrad.viz.explain import backward_steps
@@ -151,7 +152,9 @@ def _node(node: Value, name: str, grad: float, at: tuple[int, int], group: int |
                                  "grad": _number(grad), "parents": inputs, "at": at}
     if group is not None:
         described["group"] = group
-    if op is None:
+    if type(node) is Constant:  # a number: no gradient, so nothing to show or estimate
+        described["constant"] = True
+    elif op is None:
         described["estimate"] = None if estimate is None else _number(estimate)
     else:
         described["op"] = ops[op]

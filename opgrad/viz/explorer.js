@@ -282,7 +282,7 @@ function toggle(k, open) {
 // ---- the leaf table (built when first shown: a network has hundreds of leaves) ----
 const LEAF_ROWS = 40;  // up to this many leaves the table is shown at once
 const leafBox = document.getElementById("leafbox");
-const leafIndices = [...nodes.keys()].filter((i) => !nodes[i].op);
+const leafIndices = [...nodes.keys()].filter((i) => !nodes[i].op && !nodes[i].constant);
 let leafRows = null;
 document.getElementById("leafcount").textContent = `(${leafIndices.length})`;
 function buildLeafRows() {
@@ -350,7 +350,7 @@ function render() {
     mark(n.g, "pending", !seen);
     mark(n.g, "selected", selected !== null && selected.node === i);
     put(n.dataText, "data " + (seen ? fmt(n.data) : "\u00b7"));
-    put(n.gradText, "grad " + (st.backward ? fmt(st.grads[i]) : "\u00b7"));
+    put(n.gradText, n.constant ? "constant" : "grad " + (st.backward ? fmt(st.grads[i]) : "\u00b7"));
     const exact = st.backward ? String(st.grads[i]) : "";
     if (n.g.getAttribute("data-grad") !== exact) n.g.setAttribute("data-grad", exact);
   }
@@ -525,10 +525,12 @@ function describeSelected(st) {
   const n = nodes[selected.node];
   el("p", { class: "title" }, card, n.name);
   if (n.label && n.label !== n.name) line(card, "label", n.label);
-  line(card, "op", n.op ? call(n) : "leaf (an input)");
+  line(card, "op", n.op ? call(n) : n.constant ? "constant (a number: no gradient)" :
+       "leaf (an input)");
   if (n.op) line(card, "rule", n.formula, "formula");
   if (n.op) line(card, "plugin", n.plugin);
   line(card, "data", fmt(n.data));
+  if (n.constant) return;
   line(card, "grad", st.backward ? fmt(st.grads[selected.node]) : "not yet (step into backward)");
   line(card, "final grad", fmt(n.grad));
   if (!n.op) line(card, "finite diff.", n.estimate == null ? "n/a" : fmt(n.estimate));

@@ -12,7 +12,7 @@ else (the inputs, the loss) belongs to no group and is drawn as before.
 
 Module groups nest by their paths: ``layers.1`` holds ``layers.1.neurons.3``.
 When several samples run through the network, the compiler's finder of
-repeated regions (:func:`opgrad.compiler.graph.repeated_regions`) tells them
+repeated regions (:func:`opgrad.compiler.regions.repeated_regions`) tells them
 apart: the region of one sample spans many modules, and a module's work on
 sample 2 is the subgroup ``samples.2/layers.1.neurons.3`` inside the module's
 group, next to its parameters.
@@ -24,7 +24,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from opgrad.compiler.graph import Graph, repeated_regions
+from opgrad.compiler.regions import Graph, repeated_regions
 from opgrad.core import Value
 
 
