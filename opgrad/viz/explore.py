@@ -84,13 +84,14 @@ def explorer_html(root: Value) -> str:
     for char, escaped in _SCRIPT_ESCAPES.items():
         payload = payload.replace(char, escaped)
     folder = resources.files("opgrad.viz")
-    parts = {name: folder.joinpath(f"explorer.{name.lower()}").read_text("utf-8")
-             for name in ("HTML", "CSS", "JS")}
-    policy = (f"default-src 'none'; script-src '{_sha256(parts['JS'])}'; "
-              f"style-src '{_sha256(parts['CSS'])}'")
-    filled = {"POLICY": policy, "STYLE": parts["CSS"], "SCRIPT": parts["JS"], "DATA": payload}
+    html, style, drawing, stepping = (folder.joinpath(name).read_text("utf-8") for name in (
+        "explorer.html", "explorer.css", "explorer.js", "explorer-steps.js"))
+    script = drawing + stepping  # one script: the second part uses the first's names
+    policy = (f"default-src 'none'; script-src '{_sha256(script)}'; "
+              f"style-src '{_sha256(style)}'")
+    filled = {"POLICY": policy, "STYLE": style, "SCRIPT": script, "DATA": payload}
     # One pass, so that no text put in (a label, say) is itself taken for a placeholder.
-    return re.sub(r"__(POLICY|STYLE|SCRIPT|DATA)__", lambda m: filled[m.group(1)], parts["HTML"])
+    return re.sub(r"__(POLICY|STYLE|SCRIPT|DATA)__", lambda m: filled[m.group(1)], html)
 
 
 def _sha256(text: str) -> str:

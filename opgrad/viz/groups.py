@@ -60,23 +60,28 @@ def owners(order: Sequence[Value], inputs: Sequence[Sequence[int]]) -> list[str 
     owner = [None if node.parents else parameter_module(node.label) for node in order]
     is_parameter = [owner[i] is not None and not ins for i, ins in enumerate(inputs)]
     reads_parameter = [False] * len(order)
-    for i, ins in enumerate(inputs):
-        if not ins:
-            continue
+    for i, ins in enumerate(inputs):  # products and sums, in order: their inputs come first
         read = [owner[j] for j in ins if is_parameter[j]]
         if len(read) == 1:
             owner[i], reads_parameter[i] = read[0], True
         elif not read and len(ins) > 1 and len({owner[j] for j in ins}) == 1 and any(
                 reads_parameter[j] for j in ins):
             owner[i] = owner[ins[0]]
-    feeds_module = [False] * len(order)
+    _add_activations(owner, inputs, is_parameter)
+    return owner
+
+
+def _add_activations(owner: list[str | None], inputs: Sequence[Sequence[int]],
+                     is_parameter: list[bool]) -> None:
+    """A one-input op on a module's result joins the module if it feeds a module: the
+    hidden layer's activation does, a loss applied to the network's output does not."""
+    feeds_module = [False] * len(owner)
     for i, ins in enumerate(inputs):
         for j in ins:
             feeds_module[j] = feeds_module[j] or owner[i] is not None
-    for i, ins in enumerate(inputs):  # the activation: after the first pass saw its consumers
+    for i, ins in enumerate(inputs):
         if len(ins) == 1 and owner[i] is None and feeds_module[i] and not is_parameter[ins[0]]:
             owner[i] = owner[ins[0]]
-    return owner
 
 
 def samples(order: Sequence[Value], owner: Sequence[str | None]) -> list[int | None]:
@@ -149,38 +154,50 @@ def forward_order(inputs: Sequence[Sequence[int]], group_of: Sequence[int | None
     if all(g is None for g in group_of):
         return list(range(len(inputs)))
     depth, consumers = _depths(inputs)
+    ready = _Ready(depth, group_of)
     waiting = [len(ins) for ins in inputs]
-    everywhere: list[tuple[int, int]] = []
-    by_group: dict[int | None, list[int]] = {}
-    order: list[int] = []
-    done = [False] * len(inputs)
-
-    def ready(i: int) -> None:
-        heapq.heappush(everywhere, (depth[i], i))
-        heapq.heappush(by_group.setdefault(group_of[i], []), i)
-
     for i, ins in enumerate(inputs):
         if not ins:
-            ready(i)
-    current: int | None = None
+            ready.add(i)
+    order: list[int] = []
     while len(order) < len(inputs):
-        here = by_group.get(current, []) if current is not None else []
-        while here and done[here[0]]:
+        i = ready.take(None if not order else group_of[order[-1]])
+        order.append(i)
+        for c in consumers[i]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                ready.add(c)
+    return order
+
+
+class _Ready:
+    """The nodes whose inputs are all computed: by group, and shallowest first overall."""
+
+    def __init__(self, depth: list[int], group_of: Sequence[int | None]) -> None:
+        self.depth, self.group_of = depth, group_of
+        self.everywhere: list[tuple[int, int]] = []
+        self.by_group: dict[int, list[int]] = {}
+        self.taken: set[int] = set()
+
+    def add(self, i: int) -> None:
+        heapq.heappush(self.everywhere, (self.depth[i], i))
+        group = self.group_of[i]
+        if group is not None:
+            heapq.heappush(self.by_group.setdefault(group, []), i)
+
+    def take(self, group: int | None) -> int:
+        """The next node: of ``group`` if one is ready, else the shallowest ready anywhere."""
+        here = self.by_group.get(group, []) if group is not None else []
+        while here and here[0] in self.taken:  # taken already through the other heap
             heapq.heappop(here)
         if here:
             i = heapq.heappop(here)
         else:
-            i = heapq.heappop(everywhere)[1]
-            if done[i]:
-                continue
-        done[i] = True
-        order.append(i)
-        current = group_of[i]
-        for c in consumers[i]:
-            waiting[c] -= 1
-            if waiting[c] == 0:
-                ready(c)
-    return order
+            i = heapq.heappop(self.everywhere)[1]
+            while i in self.taken:
+                i = heapq.heappop(self.everywhere)[1]
+        self.taken.add(i)
+        return i
 
 
 def _depths(inputs: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:

@@ -130,7 +130,7 @@ def place_nested(inputs: Sequence[Sequence[int]], group_of: Sequence[int | None]
         for j in ins:
             container, source, target = _meeting(chains[j], chains[i])
             into = edges.setdefault(container, {}).setdefault(target, [])
-            if source < count and target < count or source not in into:
+            if (source < count and target < count) or source not in into:
                 into.append(source)  # plain edges keep their multiplicity, as arrange's do
     members: dict[int | None, set[int]] = {}
     priority: dict[int, int] = {}

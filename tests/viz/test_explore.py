@@ -117,7 +117,7 @@ def test_placeholders_in_a_label_stay_text() -> None:
     label = "__DATA__ __SCRIPT__ __STYLE__ __POLICY__"
     page = explorer_html(Value(1.0, label=label) * 2.0)
     assert embedded(page)["nodes"][0]["label"] == label  # type: ignore[index]  # JSON
-    script = (Path(opgrad.__file__).parent / "viz" / "explorer.js").read_text()
+    script = (Path(opgrad.__file__).parent / "viz" / "explorer-steps.js").read_text()
     assert page.count(script) == 1 and page.count("__SCRIPT__") == 2  # name and label
 
 

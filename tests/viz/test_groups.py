@@ -48,7 +48,8 @@ class Traced:
 
 
 @pytest.mark.parametrize(("label", "module"), [
-    ("layers.1.neurons.3.w.0", "layers.1.neurons.3"), ("layers.1.neurons.3.b", "layers.1.neurons.3"),
+    ("layers.1.neurons.3.w.0", "layers.1.neurons.3"),
+    ("layers.1.neurons.3.b", "layers.1.neurons.3"),
     ("unit.w.12", "unit"), ("w.0", None), ("b", None), ("a", None), ("2.5", None), ("-3.0", None),
     ("1e-05", None), ("nan", None), ("", None), ("layers.1.w x", None), ("x.0.1", None)])
 def test_a_parameter_label_names_its_module(label: str, module: str | None) -> None:
