@@ -167,7 +167,7 @@ def test_a_300_node_graph_paints_quickly(chromium: Any, tmp_path: Path) -> None:
     assert console(chromium) == [] and requests(chromium) == []
 
 
-@pytest.mark.parametrize("shot", ["explorer.png"])
+@pytest.mark.parametrize("shot", ["explorer.png", "explorer-network.png"])
 def test_the_readme_screenshot_is_committed(shot: str) -> None:
     image = Path(__file__).resolve().parents[2] / "docs" / "images" / shot
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "run: python -m tests.viz.browser"

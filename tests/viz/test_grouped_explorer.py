@@ -15,19 +15,11 @@ from typing import Any
 
 import opgrad
 from opgrad import Value
-from opgrad.nn import MLP, hinge_loss
 from opgrad.viz import explore
+from tests.viz.browser import network_loss
 from tests.viz.test_explorer_browser import console, driver_number, requests
 
-POINTS = [[0.5, -1.0], [-0.3, 0.8], [1.2, 0.1], [-0.7, -0.4]]
 NEURON = '[data-group="layers.1.neurons.3"]'
-
-
-def network_loss() -> Value:
-    """The hinge loss of an MLP 2-16-16-1 over four samples."""
-    model = MLP(2, [16, 16, 1], seed=0)
-    scores = [model(x) for x in POINTS]
-    return hinge_loss(scores, [1.0, -1.0, 1.0, -1.0])  # type: ignore[arg-type]  # one output each
 
 
 def load(driver: Any, root: Value, path: Path) -> float:
