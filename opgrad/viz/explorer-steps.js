@@ -16,9 +16,11 @@ function buildLeafRows() {
     return { n, grad, i, tr };
   });
 }
-leafBox.addEventListener("toggle", () => {
-  if (leafBox.open && leafRows === null) { buildLeafRows(); render(); }
-});
+function showLeafRows() { if (leafRows === null) { buildLeafRows(); render(); } }
+// A click builds the rows at once (the toggle event comes later); a toggle made
+// some other way builds them then.
+leafBox.querySelector("summary").addEventListener("click", showLeafRows);
+leafBox.addEventListener("toggle", () => { if (leafBox.open) showLeafRows(); });
 if (leafIndices.length <= LEAF_ROWS) {  // shown whole, as a plain table
   leafBox.open = true;
   leafBox.classList.add("fixed");
