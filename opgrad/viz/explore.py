@@ -3,10 +3,12 @@
 Every number on the page comes from opgrad itself: the forward values from
 the graph, each backward edge from :func:`opgrad.viz.backward_steps` (the
 core's own ``partials_of``), each leaf's finite-difference estimate from
-:func:`opgrad.testing.numerical_derivative` over the ops' own forwards. The
-page makes no network request (everything is inline, and its Content
-Security Policy forbids fetching anything) and treats every label, formula
-and plugin name as text.
+:func:`opgrad.testing.numerical_derivative` over the ops' own forwards. A
+network's graph is drawn by its neurons, layers and samples
+(:mod:`opgrad.viz.groups`), closed neurons standing for their nodes, so the
+page holds an element only for what is drawn. The page makes no network
+request (everything is inline, and its Content Security Policy forbids
+fetching anything) and treats every label, formula and plugin name as text.
 """
 
 from __future__ import annotations
@@ -113,12 +115,7 @@ def explorer_data(root: Value) -> dict[str, Any]:
     index = {node: i for i, node in enumerate(trace.order)}
     inputs = [[index[p] for p in node.parents] for node in trace.order]
     grouped = grouping(trace.order, inputs)
-    forward = forward_order(inputs, grouped.group_of)
-    first = [0] * count
-    for k, i in enumerate(forward):
-        first[i] = k
-    node_at, group_at = place_nested(inputs, grouped.group_of,
-                                     [g.parent for g in grouped.groups], first)
+    forward, node_at, group_at = _placed(inputs, grouped)
     ops = _ops(trace.order)
     estimates = finite_differences(trace.order)
     nodes = [_node(node, trace.names[node], trace.grads[node], node_at[i], grouped.group_of[i],
@@ -130,6 +127,18 @@ def explorer_data(root: Value) -> dict[str, Any]:
             "ops": [_op(op) for op in ops], "nodes": nodes, "steps": steps,
             "groups": _groups(grouped, group_at),
             "forward": forward if grouped.groups else None}
+
+
+def _placed(inputs: list[list[int]], grouped: Grouping
+            ) -> tuple[list[int], list[tuple[int, int]], list[tuple[int, int]]]:
+    """The order of the forward pass, and each node's and group's column and row."""
+    forward = forward_order(inputs, grouped.group_of)
+    first = [0] * len(inputs)
+    for k, i in enumerate(forward):
+        first[i] = k
+    node_at, group_at = place_nested(inputs, grouped.group_of,
+                                     [g.parent for g in grouped.groups], first)
+    return forward, node_at, group_at
 
 
 def _ops(order: list[Value]) -> dict[Op, int]:

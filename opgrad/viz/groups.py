@@ -124,7 +124,7 @@ def _tree(paths: Sequence[str | None]) -> Grouping:
         if path not in number:
             parent = _enclosing(path)
             above = None if parent is None else group(parent)
-            title = path.rsplit("/", 1)[0] if "/" in path else path[len(parent or "") :]
+            title = path.split("/", 1)[0] if "/" in path else path[len(parent or "") :]
             number[path] = len(groups)
             groups.append(Group(path, title.lstrip("."), above))
         return number[path]
@@ -133,13 +133,13 @@ def _tree(paths: Sequence[str | None]) -> Grouping:
 
 
 def _enclosing(path: str) -> str | None:
-    """The group around ``path``: a sample's module, or the module path up to its last index
-    (``layers.1`` around ``layers.1.neurons.3``)."""
+    """The group around ``path``: a sample's module, or the module holding this one: the
+    path without its last attribute and index (``layers.1`` around ``layers.1.neurons.3``)."""
     if "/" in path:
         return path.split("/", 1)[1]
     parts = path.split(".")
-    ends = [i for i, part in enumerate(parts[:-1]) if part.isdigit() and i < len(parts) - 2]
-    return ".".join(parts[: ends[-1] + 1]) if ends else None
+    attribute = max(i for i, part in enumerate(parts) if part.isidentifier())
+    return ".".join(parts[:attribute]) or None
 
 
 def forward_order(inputs: Sequence[Sequence[int]], group_of: Sequence[int | None]

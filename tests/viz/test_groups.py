@@ -6,7 +6,7 @@ import pytest
 
 import opgrad
 from opgrad import Value
-from opgrad.nn import MLP, bce_with_logits, hinge_loss
+from opgrad.nn import MLP, Layer, Module, Neuron, bce_with_logits, hinge_loss
 from opgrad.viz.explore import explorer_data
 from opgrad.viz.groups import Grouping, forward_order, grouping, parameter_module
 from opgrad.viz.layout import place, place_nested
@@ -54,6 +54,35 @@ class Traced:
     ("1e-05", None), ("nan", None), ("", None), ("layers.1.w x", None), ("x.0.1", None)])
 def test_a_parameter_label_names_its_module(label: str, module: str | None) -> None:
     assert parameter_module(label) == module
+
+
+class Heads(Module):
+    """A user's module: two neurons as attributes of a module inside it."""
+
+    def __init__(self) -> None:
+        self.body = Layer(2, 2, "tanh")
+        self.heads = Pair()
+
+    def __call__(self, x: list[float]) -> Value:
+        hidden = self.body(x)
+        return self.heads.left(hidden) * self.heads.right(hidden)
+
+
+class Pair(Module):
+    def __init__(self) -> None:
+        self.left, self.right = Neuron(2, None), Neuron(2, None)
+
+
+def test_a_user_module_s_groups_nest_by_their_paths() -> None:
+    model = Heads()
+    _, groups, path = grouped(model([0.3, -0.6]))
+    parents = {g.path: None if g.parent is None else groups.groups[g.parent].path
+               for g in groups.groups}
+    assert parents == {"body.neurons.0": "body", "body.neurons.1": "body", "body": None,
+                       "heads.left": "heads", "heads.right": "heads", "heads": None}
+    assert {g.title for g in groups.groups} == {"body", "neurons.0", "neurons.1", "heads",
+                                                "left", "right"}
+    assert path[model.heads.left.b] == "heads.left"
 
 
 def test_each_parameter_is_in_its_neuron_and_each_neuron_in_its_layer() -> None:
