@@ -6,6 +6,11 @@ is used, and a running sum reads as a staircase; a node with more inputs
 than uses then moves back next to its inputs, which shortens its edges.
 Within a column, nodes are ordered by the mean row of their neighbours (one
 sweep each way), which keeps most edges short and uncrossed.
+
+A graph in groups (a network's layers and neurons) is placed one level at a
+time (:func:`place_nested`): inside each group, its own nodes and its child
+groups, each child standing for all it holds, get a column and a row; the
+explorer sizes each group, open or closed, and stacks the columns from those.
 """
 
 from __future__ import annotations
@@ -168,6 +173,7 @@ def _topological(units: list[int], edges: dict[int, list[int]], priority: dict[i
     ready = [(priority[u], u) for u in units if waiting[u] == 0]
     left = [(priority[u], u) for u in units]  # for breaking a cycle: the earliest not placed
     heapq.heapify(ready)
+    heapq.heapify(left)
     placed: list[int] = []
     done: set[int] = set()
     while len(placed) < len(units):

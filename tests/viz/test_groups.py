@@ -195,3 +195,17 @@ def test_the_page_data_carries_the_groups_and_the_forward_order() -> None:
     order = opgrad.topological_order(traced.loss)
     weight = order.index(traced.model.layers[1].neurons[3].w[0])
     assert data["nodes"][weight]["group"] == neuron
+
+
+def test_a_module_used_twice_around_other_work_is_placed_all_the_same() -> None:
+    neuron = MLP(1, [1], seed=0).layers[0].neurons[0]
+    root = neuron([neuron([0.5]) * 2.0])  # the neuron, a node outside it, the neuron again
+    order, inputs = indexed(root)
+    groups = grouping(order, inputs)
+    assert {g.path for g in groups.groups} == {"layers.0", "layers.0.neurons.0"}
+    parent = [g.parent for g in groups.groups]
+    node_at, group_at = place_nested(inputs, groups.group_of, parent, list(range(len(order))))
+    holder = [*groups.group_of, *parent]
+    spots = [(holder[u], *at) for u, at in enumerate([*node_at, *group_at])]
+    assert len(set(spots)) == len(spots)  # the cycle between the group and the node is broken
+    assert len(explorer_data(root)["groups"]) == 2
