@@ -104,7 +104,7 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             except Exception:
                 (dfirst,) = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float:
-                dfirst = _float_partial(op, node, dfirst)
+                dfirst = float_partial(op, node, dfirst)
             if dfirst or not op.mask_zero_partials:  # a nonzero (or nan) partial always counts
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
@@ -113,7 +113,7 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             except Exception:
                 dfirst, dsecond = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float or type(dsecond) is not float:
-                dfirst, dsecond = (_float_partial(op, node, d) for d in (dfirst, dsecond))
+                dfirst, dsecond = (float_partial(op, node, d) for d in (dfirst, dsecond))
             if dfirst or not op.mask_zero_partials:
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
             if dsecond or not op.mask_zero_partials:
@@ -135,7 +135,7 @@ def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
     except Exception as exc:
         raise _failure(op, node, exc) from exc
     partials = checked_count(op, partials, len(parents), node)
-    return partials if create_graph else [_float_partial(op, node, p) for p in partials]
+    return partials if create_graph else [float_partial(op, node, p) for p in partials]
 
 
 def checked_count(op: OpLike, partials: Any, inputs: int, node: Value | None = None) -> Any:
@@ -148,7 +148,7 @@ def checked_count(op: OpLike, partials: Any, inputs: int, node: Value | None = N
     return partials
 
 
-def _float_partial(op: OpLike, node: Value, partial: object) -> float:
+def float_partial(op: OpLike, node: Value | None, partial: object) -> float:
     """A partial computed on floats, as a float: anything but a real number is a bug."""
     if isinstance(partial, Real):  # float, int, bool, NumPy's floats
         return float(partial)
