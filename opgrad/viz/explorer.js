@@ -157,7 +157,6 @@ svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#8a96a3" }, marker);
 let frameLayer, edgeLayer, nodeLayer, overlayLayer;
 let edgeOf = {};  // "node:slot" -> the path from that input into the node's op pill
 let drawnNodes = [], closedGroups = [];
-const groupBox = {};  // k -> its drawn element (a closed box or an open group's <g>)
 function pillCentre(n) { return [n.x - G.pill, n.y + BH / 2]; }
 function curve(x1, y1, x2, y2) {
   const m = (x1 + x2) / 2;
@@ -225,23 +224,19 @@ function drawClosed(k, parent) {
   g.gradText = svg("text", { class: "value grad", x: b.x + 8, y: b.y + 48 }, g.g);
   svg("title", {}, g.g, `${g.path}: ${g.members} nodes (click to open)`);
   g.g.addEventListener("click", () => toggle(k, true));
-  groupBox[k] = g.g;
   closedGroups.push(k);
 }
 function drawFrame(k, parent) {
   const g = groups[k], b = box.get(N + k);
-  svg("rect", { class: "frame", x: b.x, y: b.y, width: b.w, height: b.h, rx: 10,
-                "data-depth": depthOf(k) }, frameLayer);
+  svg("rect", { class: "frame", x: b.x, y: b.y, width: b.w, height: b.h, rx: 10 }, frameLayer);
   g.g = svg("g", { class: "group open", id: "group-" + k, "data-group": g.path }, parent);
   const title = svg("g", { class: "frametitle" }, g.g);
   svg("rect", { class: "titlebar", x: b.x, y: b.y, width: b.w, height: 24, rx: 10 }, title);
   svg("text", { class: "label", x: b.x + 10, y: b.y + 17 }, title,
       `\u2212 ${g.path} \u00b7 ${g.members} nodes`);
   title.addEventListener("click", () => toggle(k, false));
-  groupBox[k] = g.g;
   drawUnits(k, g.g);
 }
-function depthOf(k) { let d = 0; for (let g = groups[k].parent; g !== null; g = groups[g].parent) d++; return d; }
 
 function drawEdges() {
   const bundled = new Set(), bundle = [];
