@@ -30,15 +30,16 @@ def outputs_and_loss(model: MLP, data: Dataset, loss: str = "hinge", l2: float =
                      ) -> tuple[Value, list[Value]]:
     """The loss over the whole dataset (plus ``l2`` times the squared weights), and the
     model's outputs flattened (one per example, or one per class per example)."""
-    outputs = [model(x) for x in data.x]
+    rows = [model.outputs(x) for x in data.x]
     if loss == "cross-entropy":
-        rows = [_as_list(o) for o in outputs]
         _check_width(rows[0], data.classes, loss)
         total = cross_entropy(rows, data.y)
-        flat = [z for row in rows for z in row]
     else:
-        flat = [_single(o, loss) for o in outputs]
-        total = _binary_loss(loss, flat, data)
+        if len(rows[0]) != 1:
+            raise ValueError(f"the {loss} loss needs one output per example, the model gives "
+                             f"{len(rows[0])}; use cross-entropy or a last width of 1")
+        total = _binary_loss(loss, [row[0] for row in rows], data)
+    flat = [z for row in rows for z in row]
     if l2:
         total = total + l2_penalty(model.parameters(), l2)
     return total, flat
@@ -71,17 +72,6 @@ def _binary_loss(loss: str, scores: list[Value], data: Dataset) -> Value:
     if loss == "mse":
         return mse_loss(scores, data.signed_labels())
     raise ValueError(f"unknown loss {loss!r} (one of: {', '.join(LOSSES)})")
-
-
-def _as_list(output: Value | list[Value]) -> list[Value]:
-    return output if isinstance(output, list) else [output]
-
-
-def _single(output: Value | list[Value], loss: str) -> Value:
-    if isinstance(output, list):
-        raise ValueError(f"the {loss} loss needs one output per example, the model gives "
-                         f"{len(output)}; use cross-entropy or a last width of 1")
-    return output
 
 
 def _check_width(row: Sequence[Value], classes: int, loss: str) -> None:

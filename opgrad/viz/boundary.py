@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from opgrad._optional import require
-from opgrad.core import Value, no_grad
+from opgrad.core import no_grad
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
 
@@ -21,9 +21,9 @@ def pyplot() -> Any:
 def predict_class(model: MLP, point: list[float]) -> int:
     """The class the model assigns to ``point`` (sign of one output, or argmax)."""
     with no_grad():
-        out = model(point)
-    if isinstance(out, Value):
-        return int(out.data > 0)
+        out = model.outputs(point)
+    if len(out) == 1:
+        return int(out[0].data > 0)
     return max(range(len(out)), key=lambda k: out[k].data)
 
 
