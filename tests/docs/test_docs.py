@@ -63,3 +63,21 @@ def test_readme_quick_start_has_exactly_two_commands() -> None:
     commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
     assert commands == ['pip install -e . && opgrad train',
                         'pip install -e ".[test]" && pytest']
+
+
+def test_the_examples_in_opgrad_s_docstrings_run() -> None:
+    # Module and function docstrings show examples too: they are run, so they cannot rot.
+    import doctest
+    import importlib
+    import pkgutil
+
+    import opgrad
+
+    failed = 0
+    for info in pkgutil.walk_packages(opgrad.__path__, "opgrad."):
+        if info.name == "opgrad.__main__":  # importing it runs the command line
+            continue
+        module = importlib.import_module(info.name)
+        failed += doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed
+    failed += doctest.testmod(opgrad).failed
+    assert failed == 0
