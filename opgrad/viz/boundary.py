@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from typing import Any
 
 from opgrad._optional import require
 from opgrad.core import no_grad
+from opgrad.files import writable_target, write_file
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
 
@@ -16,6 +19,24 @@ def pyplot() -> Any:
     matplotlib = require("matplotlib", "viz", "plotting")
     matplotlib.use("Agg")
     return require("matplotlib.pyplot", "viz", "plotting")
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Save ``figure`` in the format its suffix names (.png appended if it has none).
+
+    The figure is rendered in memory, then written by :func:`opgrad.files.write_file`
+    (atomic, only over a regular file), like every file opgrad writes.
+    """
+    name = os.fspath(path)
+    if not os.path.splitext(name)[1]:  # as matplotlib itself does
+        name += ".png"
+    writable_target(name)  # refuse a FIFO or a folder before the work of rendering
+    rendered = io.BytesIO()
+    with warnings.catch_warnings():  # numpy overflows placing ticks for values near 1e308
+        warnings.simplefilter("ignore", RuntimeWarning)
+        figure.savefig(rendered, format=os.path.splitext(name)[1][1:].lower(), dpi=100,
+                       bbox_inches="tight")
+    write_file(name, rendered.getvalue())
 
 
 def predict_class(model: MLP, point: list[float]) -> int:
@@ -33,8 +54,10 @@ def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[st
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 5))
     draw_decision_boundary(axes, model, data, resolution)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        save_figure(figure, path)
+    finally:
+        plt.close(figure)
 
 
 def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int = 80) -> None:
