@@ -217,9 +217,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_output(args.save)
     if args.plot is not None:
         check_output(args.plot, PLOT_SUFFIXES)
-        from opgrad.viz.boundary import pyplot
+        from opgrad.viz.figure import require_matplotlib
 
-        pyplot()  # raises MissingExtraError naming the viz extra
+        require_matplotlib("--plot")  # raises MissingExtraError naming the viz extra
 
 
 def _write_outputs(args: argparse.Namespace, model: MLP, data: Dataset) -> None:
