@@ -40,9 +40,9 @@ def _figure_class(purpose: str) -> Any:
 
 @functools.cache
 def _shown_figure_class() -> Any:
-    figure = require("matplotlib.figure", "viz", "plotting")
+    from matplotlib.figure import Figure  # only once matplotlib is known to be installed
 
-    class ShownFigure(figure.Figure):  # type: ignore[misc]  # matplotlib is imported lazily
+    class ShownFigure(Figure):
         """A Figure that a notebook displays as a PNG, with no pyplot involved."""
 
         def _repr_png_(self) -> bytes:
