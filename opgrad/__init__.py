@@ -8,7 +8,7 @@
 -0.0
 """
 
-from opgrad import guards, nn, ops, testing, viz
+from opgrad import extend, guards, nn, ops, testing, viz
 from opgrad._typed import Value
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
 from opgrad.compiler import CompiledStep, StructureChanged, compile
@@ -21,14 +21,9 @@ from opgrad.core import (
 )
 from opgrad.derivatives import grad, jvp
 from opgrad.memory import gc_paused
-from opgrad.plugins import (
-    PluginLoadWarning,
-    RegistrationError,
-    UnknownOpError,
-    hookimpl,
-    hookspec,
-    value_of,
-)
+from opgrad.plugins.errors import PluginLoadWarning, RegistrationError, UnknownOpError
+from opgrad.plugins.hookspecs import hookimpl, hookspec
+from opgrad.plugins.rules import value_of
 from opgrad.viz import notebook
 
 __version__ = "0.1.0"
@@ -46,6 +41,7 @@ __all__ = [
     "compile",
     "default_registry",
     "enable_grad",
+    "extend",
     "gc_paused",
     "grad",
     "hookimpl",

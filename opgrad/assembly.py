@@ -17,17 +17,10 @@ from typing_extensions import Unpack
 from opgrad import ops
 from opgrad.core import Value
 from opgrad.ops import _arithmetic, _functions
-from opgrad.plugins import (
-    Binder,
-    Op,
-    OpOptions,
-    Registry,
-    autoload_disabled,
-    create_plugin_manager,
-    load_entry_points,
-    make_apply,
-    make_function,
-)
+from opgrad.plugins.binding import Binder, make_apply, make_function
+from opgrad.plugins.declaration import Op, OpOptions
+from opgrad.plugins.manager import autoload_disabled, create_plugin_manager, load_entry_points
+from opgrad.plugins.registry import Registry
 
 BUILTIN_PLUGINS = (("opgrad.arithmetic", _arithmetic), ("opgrad.functions", _functions))
 

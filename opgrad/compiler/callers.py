@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from numbers import Real
 
-from opgrad.plugins import Op
 from opgrad.plugins.binding import checked_result
+from opgrad.plugins.declaration import Op
 
 
 def forward_caller(op: Op) -> Callable[..., float]:

@@ -28,8 +28,8 @@ from typing import Any
 
 from opgrad.compiler.callers import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
-from opgrad.plugins import Op
 from opgrad.plugins.binding import op_behind
+from opgrad.plugins.declaration import Op
 from opgrad.plugins.rules import value_of
 
 Template = tuple["str | int", ...]

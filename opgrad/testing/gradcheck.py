@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from opgrad.core import BackwardError, Value, no_grad, topological_order
 from opgrad.derivatives import grad, jvp
-from opgrad.plugins import Op, op_of
+from opgrad.plugins.declaration import Op, op_of
 from opgrad.plugins.rules import value_of
 from opgrad.testing.numeric import numerical_gradient
 

@@ -12,7 +12,7 @@ from opgrad import ops
 from opgrad.assembly import default_registry
 from opgrad.core import BackwardError, Value
 from opgrad.html_table import html_table
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing.gradcheck import compare_derivatives, hessian
 
 SAMPLE_RANGE = (-3.0, 3.0)  # where unbounded domains are sampled

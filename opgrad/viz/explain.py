@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from opgrad.core import Value, partials_of, topological_order
 from opgrad.core.graph import masks_zero_partials
 from opgrad.html_table import html_table
-from opgrad.plugins import op_of
+from opgrad.plugins.declaration import op_of
 
 
 @dataclass(frozen=True)

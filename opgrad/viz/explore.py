@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from opgrad.core import Value, topological_order
-from opgrad.plugins import op_of
+from opgrad.plugins.declaration import op_of
 from opgrad.testing.numeric import numerical_derivative
 from opgrad.viz.explain import backward_steps
 from opgrad.viz.layout import BOX, PILL, arrange

@@ -10,7 +10,7 @@ import pytest
 
 import opgrad
 from opgrad import Value
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 
 
 def unary_op(name: str, rule: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import opgrad
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing import numerical_gradient, sample_points
 from opgrad.testing.torch_compare import torch_function
 

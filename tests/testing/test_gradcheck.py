@@ -9,7 +9,7 @@ import pytest
 
 import opgrad
 from opgrad import Value
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 from opgrad.testing import GradcheckError, assert_op_passes, check_op, gradcheck, hessian
 
 
