@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
+from tests.conftest import optional
 from tests.docs.doc_runner import NEEDS, missing, python_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,8 @@ ALONE = {"README.md"}  # a reader pastes README blocks one at a time into a fres
 def test_every_python_block_runs(path: Path, tmp_path: Path) -> None:
     # Blocks needing an optional package run where it is installed (always in CI).
     assert python_blocks(path), f"{path.name} has no python blocks"
+    if path.name == "plugins.md":  # its ops must not clash with the installed example plugin's
+        optional("opgrad_extra_ops", "pip install -e examples/opgrad-extra-ops")
     alone = ["--each-block-alone"] if path.name in ALONE else []
     result = subprocess.run([sys.executable, str(RUNNER), str(path),
                              *alone], cwd=tmp_path, capture_output=True, text=True, timeout=300,
@@ -63,3 +67,21 @@ def test_readme_quick_start_has_exactly_two_commands() -> None:
     commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
     assert commands == ['pip install -e . && opgrad train',
                         'pip install -e ".[test]" && pytest']
+
+
+def test_every_plugin_example_types_its_hook() -> None:
+    example = ROOT / "examples" / "opgrad-extra-ops" / "src" / "opgrad_extra_ops" / "__init__.py"
+    for path in (ROOT / "README.md", ROOT / "docs" / "plugins.md", example):
+        text = path.read_text()
+        hooks = re.findall(r"^def register_ops\(.*$", text, re.M)
+        assert hooks == ["def register_ops(register: RegisterOp) -> None:"], path.name
+        assert "from opgrad.extend import RegisterOp, hookimpl" in text, path.name
+
+
+def test_the_plugin_guide_shows_a_whole_pyproject() -> None:
+    blocks = re.findall(r"^```toml\n(.*?)^```", (ROOT / "docs" / "plugins.md").read_text(),
+                        re.M | re.S)
+    (whole,) = [tomllib.loads(block) for block in blocks if "[build-system]" in block]
+    assert whole["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert whole["project"]["dependencies"] == ["opgrad"]
+    assert whole["project"]["entry-points"]["opgrad"] == {"smooth-ops": "opgrad_smooth_ops"}
