@@ -40,12 +40,12 @@ def _figure_class(purpose: str) -> Any:
 
 @functools.cache
 def _shown_figure_class() -> Any:
-    from matplotlib.figure import Figure  # only once matplotlib is known to be installed
+    from matplotlib import figure  # only once matplotlib is known to be installed
 
-    class ShownFigure(Figure):
-        """A Figure that a notebook displays as a PNG, with no pyplot involved."""
+    class Figure(figure.Figure):  # named as matplotlib's, so its repr reads the same
+        """A matplotlib Figure that a notebook displays as a PNG, with no pyplot involved."""
 
         def _repr_png_(self) -> bytes:
             return png_bytes(self)
 
-    return ShownFigure
+    return Figure

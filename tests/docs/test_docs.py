@@ -85,3 +85,22 @@ def test_the_plugin_guide_shows_a_whole_pyproject() -> None:
     assert whole["build-system"]["build-backend"] == "setuptools.build_meta"
     assert whole["project"]["dependencies"] == ["opgrad"]
     assert whole["project"]["entry-points"]["opgrad"] == {"smooth-ops": "opgrad_smooth_ops"}
+
+
+NAMED_AS = {"torch": "PyTorch", "jax": "JAX", "matplotlib": "matplotlib",
+            "graphviz": "graphviz package", "dot": "`dot` program"}
+
+
+def test_the_tutorial_says_what_each_lesson_needs() -> None:
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    rows = dict(re.findall(r"^\| (\d+|the others) \| ([^|]+?) \|", text, re.M))
+    lessons = re.findall(r"^## (\d+)\. .*?$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert [number for number, _ in lessons] == [str(n) for n in range(1, 11)]
+    for number, section in lessons:
+        code = "".join(re.findall(r"^```python\n(.*?)^```", section, re.M | re.S))
+        needs = {need for pattern, found in NEEDS.items() if re.search(pattern, code)
+                 for need in found}
+        row = rows.get(number, rows["the others"])
+        assert all(NAMED_AS[need] in row for need in needs), (number, needs, row)
+        assert needs or number not in rows, f"lesson {number} is listed but needs nothing"
+    assert rows["the others"] == "nothing more"
