@@ -104,3 +104,32 @@ def test_the_tutorial_says_what_each_lesson_needs() -> None:
         assert all(NAMED_AS[need] in row for need in needs), (number, needs, row)
         assert needs or number not in rows, f"lesson {number} is listed but needs nothing"
     assert rows["the others"] == "nothing more"
+
+
+def extras_within(names: set[str], declared: dict[str, list[str]]) -> set[str]:
+    """``names`` and every extra they name in turn (``all`` = ``opgrad[viz,...]``)."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        for requirement in declared[name]:
+            inner = re.fullmatch(r"opgrad\[([\w,]+)\]", requirement)
+            todo += [n for n in inner.group(1).split(",") if n not in found] if inner else []
+    return found
+
+
+def test_the_full_suite_command_installs_what_ci_installs() -> None:
+    from opgrad._optional import TESTED_TORCH
+
+    readme = (ROOT / "README.md").read_text()
+    (debian, pip), = re.findall(r"^apt-get install -y (.+?) && pip install (.+)$", readme, re.M)
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_debian = re.search(r"debian_packages=\((.*?)\)", ci)
+    assert ci_debian is not None and debian.split() == ci_debian.group(1).split()
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = re.search(r'-e "\.\[([\w,]+)\]"', pip)
+    assert extras is not None
+    ci_extras = {"test", *re.findall(r'-e "\.\[([\w,]+)\]"', ci)[0].split(",")}
+    assert ci_extras <= extras_within(set(extras.group(1).split(",")),
+                                      declared["optional-dependencies"])
+    assert f"torch=={TESTED_TORCH}" in pip.split() and "examples/opgrad-extra-ops" in pip
