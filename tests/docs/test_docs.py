@@ -7,15 +7,18 @@ folder, so its blocks can only use what they import themselves.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
+from tests.cli.runner import command
 from tests.conftest import optional
 from tests.docs.doc_runner import NEEDS, missing, python_blocks
 
@@ -133,3 +136,17 @@ def test_the_full_suite_command_installs_what_ci_installs() -> None:
     assert ci_extras <= extras_within(set(extras.group(1).split(",")),
                                       declared["optional-dependencies"])
     assert f"torch=={TESTED_TORCH}" in pip.split() and "examples/opgrad-extra-ops" in pip
+
+
+def test_the_readme_command_line_examples_run(tmp_path: Path, matplotlib: ModuleType) -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## The command line"):text.index("## Checking derivatives")]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert lines and all(line.startswith("opgrad ") for line in lines)
+    for line in lines:  # in order: eval and --init use the model train saved
+        result = command(*shlex.split(line)[1:], cwd=tmp_path)
+        assert result.returncode == 0, f"{line}\n{result.stderr}"
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"plot.png", "model.json"} <= written and written & {"graph.svg", "graph.dot"}
