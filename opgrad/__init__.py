@@ -21,6 +21,7 @@ from opgrad.core import (
 )
 from opgrad.derivatives import grad, jvp
 from opgrad.memory import gc_paused
+from opgrad.plugins.constant import Constant
 from opgrad.plugins.errors import PluginLoadWarning, RegistrationError, UnknownOpError
 from opgrad.plugins.hookspecs import hookimpl, hookspec
 from opgrad.plugins.rules import value_of
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BackwardError",
     "CompiledStep",
+    "Constant",
     "PluginLoadWarning",
     "RegistrationError",
     "StructureChanged",

@@ -15,7 +15,6 @@ from typing import Any
 from typing_extensions import Unpack
 
 from opgrad import ops
-from opgrad.core import Value
 from opgrad.ops import _arithmetic, _functions
 from opgrad.plugins.binding import Binder, make_apply, make_function
 from opgrad.plugins.declaration import Op, OpOptions
@@ -84,13 +83,6 @@ def default_registry() -> Registry:
         registry = build_registry()
         _active.activate(registry)
     return registry
-
-
-def bind_subclass(subclass: type[Value]) -> None:
-    """Bind every op of the active registry (and of any later one) onto a ``Value``
-    subclass, so that its results are of that subclass (``opgrad.compat`` uses this)."""
-    default_registry()
-    _active.binder.bind_subclass(subclass)
 
 
 @contextmanager
