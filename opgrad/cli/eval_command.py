@@ -10,15 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from opgrad.cli.common import PLOT_SUFFIXES, CommandFailure, check_output
-from opgrad.cli.train_command import (
-    LIMITS,
-    add_data_arguments,
-    check_limits,
-    choose_loss,
-    limits_help,
-    load_saved,
-    make_data,
-)
+from opgrad.cli.models import add_data_arguments, choose_loss, load_saved, make_data
+from opgrad.cli.train_command import LIMITS, check_limits, limits_help
 from opgrad.core import no_grad
 from opgrad.nn import MLP, Dataset, objective
 
