@@ -117,6 +117,15 @@ def test_eval_draws_the_boundary(tmp_path: Path, matplotlib: ModuleType) -> None
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a saved model, m.json, and a broken one, bad.json."""
+    folder = tmp_path_factory.mktemp("models")
+    train(folder, "--steps", "1", "--save", "m.json")
+    (folder / "bad.json").write_text("{")
+    return folder
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -131,11 +140,9 @@ def test_eval_draws_the_boundary(tmp_path: Path, matplotlib: ModuleType) -> None
         (["eval", "m.json", "--plot", "b.txt"], "use a file name ending in .png, .svg or .pdf"),
     ],
 )
-def test_a_model_that_cannot_be_used_is_one_line(tmp_path: Path, args: list[str],
+def test_a_model_that_cannot_be_used_is_one_line(models: Path, args: list[str],
                                                  message: str) -> None:
-    train(tmp_path, "--steps", "1", "--save", "m.json")
-    (tmp_path / "bad.json").write_text("{")
-    result = command(*args, cwd=tmp_path)
+    result = command(*args, cwd=models)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("opgrad: error: ") and message in result.stderr
     assert result.stderr.count("\n") == 1
