@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-
 from opgrad.nn import MLP, make_moons
 from opgrad.viz import plot_decision_boundary, plot_function
 from tests.conftest import optional
