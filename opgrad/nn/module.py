@@ -14,7 +14,20 @@ from opgrad.assembly import default_registry
 
 
 class Module:
-    """Base class: finds its parameters (Values, sub-modules, lists of them) by attribute."""
+    """Base class: finds its parameters (Values, sub-modules, lists of them) by attribute.
+
+    A parameter's label is its name in :meth:`state_dict` (``layers.0.neurons.3.w.1``),
+    so graphs, ``explain`` and the explorer name it. The label is given when the
+    parameter (or the list or module holding it) is assigned to an attribute, and
+    renewed when that module is assigned inside another: a module built inside
+    another one ends up with its full dotted names.
+    """
+
+    def __setattr__(self, name: str, item: object) -> None:
+        super().__setattr__(name, item)
+        if not name.startswith("_"):
+            for key, parameter in _named(item, name):
+                parameter.label = key
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """Every parameter with a dotted name such as ``layers.0.neurons.3.w.1``."""

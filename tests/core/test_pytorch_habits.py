@@ -7,7 +7,6 @@ from types import ModuleType
 
 import pytest
 
-import opgrad
 from opgrad import Value
 
 

@@ -150,3 +150,21 @@ def test_the_readme_command_line_examples_run(tmp_path: Path, matplotlib: Module
         assert result.returncode == 0, f"{line}\n{result.stderr}"
     written = {p.name for p in tmp_path.iterdir()}
     assert {"plot.png", "model.json"} <= written and written & {"graph.svg", "graph.dot"}
+
+
+def test_the_examples_in_opgrad_s_docstrings_run() -> None:
+    # Module and function docstrings show examples too: they are run, so they cannot rot.
+    import doctest
+    import importlib
+    import pkgutil
+
+    import opgrad
+
+    failed = 0
+    for info in pkgutil.walk_packages(opgrad.__path__, "opgrad."):
+        if info.name == "opgrad.__main__":  # importing it runs the command line
+            continue
+        module = importlib.import_module(info.name)
+        failed += doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed
+    failed += doctest.testmod(opgrad).failed
+    assert failed == 0
