@@ -102,16 +102,18 @@ def _check_writable(path: Path) -> None:
 
 def option_strings(parser: argparse.ArgumentParser) -> set[str]:
     """Every option string of ``parser`` and of its sub-commands (``-o``, ``--set``, ...)."""
-    found: set[str] = set()
-    parsers = [parser]
-    while parsers:
-        current = parsers.pop()
-        for action in current._actions:  # argparse has no public list of a parser's options
-            found.update(action.option_strings)
-            if isinstance(action.choices, dict):  # the sub-command parsers
-                parsers += [p for p in action.choices.values()
-                            if isinstance(p, argparse.ArgumentParser)]
+    found = {option for action in parser._actions for option in action.option_strings}
+    for command in subcommands(parser).values():
+        found |= option_strings(command)
     return found
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` by name (none for a parser without them)."""
+    for action in parser._actions:  # argparse has no public list of a parser's options
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[str]:
@@ -130,6 +132,8 @@ def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[st
 
 def _dashed_data(word: str, options: set[str]) -> bool:
     if not word.startswith("-") or word == "-" or _names_option(word, options):
+        return False
+    if word.startswith("--") and word[2:3].isalpha():  # --stpes: a mistyped option, not -(-x)
         return False
     try:
         parse(word)

@@ -125,7 +125,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from opgrad.viz import plot_function
-    from opgrad.viz.boundary import pyplot
 
     lo, hi = args.range
     check_output(args.output, PLOT_SUFFIXES)
@@ -142,10 +141,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return evaluate(args.expression, {**dict(args.set), args.var: x})
 
     try:
-        figure = plot_function(f, lo, hi, args.output, title=args.expression)
+        plot_function(f, lo, hi, args.output, title=args.expression)
     except ValueError as exc:  # an empty or infinite range, or f nowhere defined
         raise CommandError(str(exc)) from None
-    pyplot().close(figure)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

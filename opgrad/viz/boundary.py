@@ -7,18 +7,11 @@ import os
 import warnings
 from typing import Any
 
-from opgrad._optional import require
 from opgrad.core import no_grad
 from opgrad.files import writable_target, write_file
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
-
-
-def pyplot() -> Any:
-    """matplotlib.pyplot on a file-only backend, or an error naming the ``viz`` extra."""
-    matplotlib = require("matplotlib", "viz", "plotting")
-    matplotlib.use("Agg")
-    return require("matplotlib.pyplot", "viz", "plotting")
+from opgrad.viz.figure import new_figure
 
 
 def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
@@ -48,16 +41,19 @@ def predict_class(model: MLP, point: list[float]) -> int:
     return max(range(len(out)), key=lambda k: out[k].data)
 
 
-def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[str],
-                           resolution: int = 80) -> None:
-    """Save a PNG of the model's class regions with the data points on top."""
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(6, 5))
-    draw_decision_boundary(axes, model, data, resolution)
-    try:
+def plot_decision_boundary(model: MLP, data: Dataset,
+                           path: str | os.PathLike[str] | None = None, resolution: int = 80
+                           ) -> Any:
+    """The model's class regions with the data points on top, as a matplotlib figure.
+
+    A notebook shows the returned figure; with ``path`` it is also saved there
+    (.png, .svg or .pdf). pyplot is not used: your backend and figures stay as they are.
+    """
+    figure = new_figure("plot_decision_boundary", 6, 5)
+    draw_decision_boundary(figure.subplots(), model, data, resolution)
+    if path is not None:
         save_figure(figure, path)
-    finally:
-        plt.close(figure)
+    return figure
 
 
 def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int = 80) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from typing import Any
 
 from opgrad.core import BackwardError, Value
 from opgrad.derivatives import grad
 from opgrad.testing.numeric import numerical_derivative
-from opgrad.viz.boundary import pyplot, save_figure
+from opgrad.viz.boundary import save_figure
+from opgrad.viz.figure import new_figure
 
 POINTS = 201  # samples across the range
 FINITE_DIFFERENCE_STEP = 1e-6  # relative to |x| beyond 1
@@ -68,18 +70,19 @@ def _sample_at(f: Callable[[Value], Value], x: float) -> tuple[float, float, flo
 
 
 def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
-                  path: str | os.PathLike[str] | None = None, title: str = "f(x)") -> object:
+                  path: str | os.PathLike[str] | None = None, title: str = "f(x)") -> Any:
     """Plot f and its derivative (backward) with the finite-difference slope overlaid.
 
-    Returns the matplotlib figure; with ``path`` it is also saved there.
+    Returns the matplotlib figure (a notebook shows it); with ``path`` it is
+    also saved there. pyplot is not used: your backend and figures stay as they are.
     """
     xs, ys, slopes, numeric = sample(f, lo, hi)  # bad input is named before matplotlib is
     if len(xs) < 2:  # a line needs two points
         where = "everywhere" if not xs else f"at all but one of its {POINTS} samples"
         raise ValueError(f"{title} is undefined or not finite {where} on [{lo:g}, {hi:g}] "
                          "(with its slope): choose another range")
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure = new_figure("plot_function", 7, 4.5)
+    axes = figure.subplots()
     axes.plot(xs, ys, label=title, linewidth=2)
     axes.plot(xs, slopes, label="derivative (backward)", linewidth=2)
     axes.plot(xs[::8], numeric[::8], "o", markersize=4, label="finite differences")

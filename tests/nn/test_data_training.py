@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from opgrad.nn import (
+    LOSSES,
     MLP,
     SGD,
     Adam,
@@ -76,6 +77,17 @@ def test_loss_that_does_not_fit_the_model_is_explained() -> None:
         objective(MLP(2, [3, 3], seed=0), make_moons(n=10), "hinge")
     with pytest.raises(ValueError, match=r"needs one output per class \(3\)"):
         objective(MLP(2, [3, 1], seed=0), make_spiral(n=9), "cross-entropy")
+    with pytest.raises(ValueError, match=r"unknown loss 'hindge' \(one of: hinge, bce, mse, "
+                                         r"cross-entropy\)"):
+        objective(MLP(2, [3, 1], seed=0), make_moons(n=10), "hindge")
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_loss_in_the_table_trains(name: str) -> None:
+    data = make_spiral(n=9, seed=0) if name == "cross-entropy" else make_moons(n=10, seed=0)
+    model = MLP(2, [4, data.classes if name == "cross-entropy" else 1], seed=0)
+    history = fit(model, data, SGD(model.parameters(), lr=0.1), 3, loss=name)
+    assert all(math.isfinite(r.loss) for r in history) and history[-1].loss < history[0].loss
 
 
 def test_save_and_load_give_identical_predictions(tmp_path: Path) -> None:
