@@ -185,10 +185,17 @@ class MLP(Module):
         return [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """micrograd's convention: the output Value, or a list of them for several outputs
+        (:meth:`outputs` always gives the list)."""
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def outputs(self, x: Sequence[Value | float]) -> list[Value]:
+        """The last layer's outputs for the input ``x``, always as a list."""
         out: list[Value] = [v if isinstance(v, Value) else Value(v) for v in x]
         for layer in self.layers:
             out = layer(out)
-        return out[0] if len(out) == 1 else out
+        return out
 
     def to_torch(self, dtype: Any = None) -> Any:
         """A ``torch.nn.Module`` with these weights and the bridged activation (float64 unless

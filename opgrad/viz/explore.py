@@ -19,7 +19,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from opgrad.core import Value, topological_order
+from opgrad.files import write_file
 from opgrad.plugins.constant import Constant
 from opgrad.plugins.declaration import Op, op_of
 from opgrad.viz.estimates import finite_differences
@@ -69,14 +69,15 @@ class Explorer:
 def explore(root: Value, path: str | os.PathLike[str] | None = None) -> Explorer:
     """The backprop explorer for the graph under ``root``; written to ``path`` if given.
 
-    Refuses graphs of more than :data:`MAX_NODES` nodes. The write is atomic:
-    a file that cannot be written raises ``OSError`` naming it, and nothing
-    is left half-written.
+    Refuses graphs of more than :data:`MAX_NODES` nodes. The page is written
+    by :func:`opgrad.files.write_file` (atomic, only over a regular file): a
+    file that cannot be written raises ``OSError`` naming it, and nothing is
+    left half-written.
     """
     page = explorer_html(root)
     target = None if path is None else Path(path)
     if target is not None:
-        write_atomically(target, page)
+        write_file(target, page)
     return Explorer(page, len(topological_order(root)), target)
 
 
@@ -182,20 +183,3 @@ def _groups(grouped: Grouping, at: list[tuple[int, int]]) -> list[dict[str, Any]
 def _number(x: float) -> float | str:
     """JSON has no NaN or infinity: those travel as text ("NaN", "Infinity")."""
     return x if math.isfinite(x) else str(x).replace("inf", "Infinity").replace("nan", "NaN")
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` through a temporary file, so no half-written page is left."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    except OSError as exc:  # name the file asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, target)
-    except BaseException as exc:  # even on Ctrl-C: no temporary file left behind
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, str(target)) from None
-        raise
