@@ -122,7 +122,7 @@ def _register(torch: ModuleType, op: Op) -> None:
     custom.register_autograd(backward, setup_context=_save_inputs_and_output)
     overload = getattr(getattr(torch.ops, NAMESPACE), op.name).default
     custom.register_vmap(functools.partial(_batched, overload))
-    _register_translation(torch, op, overload)
+    _register_translation(op, overload, forward)
 
 
 def _fake(torch: ModuleType, *xs: Any) -> Any:
@@ -150,13 +150,12 @@ def _batch_first(x: Any, rank: int) -> Any:
     return x.reshape(x.shape[:1] + padding + x.shape[1:])
 
 
-def _register_translation(torch: ModuleType, op: Op, overload: Any) -> None:
+def _register_translation(op: Op, overload: Any, forward: Callable[..., Any]) -> None:
     """The op's forward as the decomposition ``torch.onnx.export(..., dynamo=True)`` applies
     (it decomposes ops it cannot translate with ``torch._decomp``'s table)."""
     from torch._decomp import decomposition_table, register_decomposition
 
     decomposition_table.pop(_translated.pop(op.name, None), None)  # a replaced op's
-    forward = returning_no_input(array_forward(op, "torch", torch))
     register_decomposition(overload)(_translation(op, forward))
     _translated[op.name] = overload
 

@@ -28,11 +28,18 @@ class BridgedActivation(torch.nn.Module):
     def __init__(self, op: Op, **flavour: bool) -> None:
         super().__init__()
         self.op, self.flavour = op, flavour
-        self.function = to_torch(op, **flavour)
+        to_torch(op, **flavour)  # bridged now: an op that cannot run on tensors fails here
+
+    @property
+    def function(self) -> Any:
+        """The bridged op this layer applies (its flavour's; cached by ``to_torch``)."""
+        return to_torch(self.op, **self.flavour)
 
     def forward(self, x: Any) -> Any:
-        if torch.compiler.is_exporting() and not self.flavour.get("export"):
-            return to_torch(self.op, export=True)(x)  # an autograd.Function would be inlined
+        # Asked each time, not held: to_torch gives the current bridge (an export flavour
+        # re-registered for another op of the same name is registered again for this one).
+        if torch.compiler.is_exporting():  # an autograd.Function would be inlined
+            return to_torch(self.op, export=True)(x)
         return self.function(x)
 
     def extra_repr(self) -> str:
@@ -40,8 +47,7 @@ class BridgedActivation(torch.nn.Module):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        op = state.pop("op")
-        del state["function"]  # a closure: made again on loading
+        op = state.pop("op")  # its functions may be lambdas: saved by name and plugin
         state["op_name_and_plugin"] = (op.name, op.plugin)
         return state
 
@@ -49,7 +55,6 @@ class BridgedActivation(torch.nn.Module):
         name, plugin = state.pop("op_name_and_plugin")
         super().__setstate__(state)  # type: ignore[no-untyped-call]  # torch's is untyped
         self.op = _registered(name, plugin)
-        self.function = to_torch(self.op, **self.flavour)
 
 
 def _registered(name: str, plugin: str) -> Op:

@@ -193,6 +193,10 @@ def test_one_registration_per_op_and_name(torch: ModuleType, monkeypatch: pytest
                        r"'scaled' .* call to_torch\(op, export=True\) again"):
         first(x)
     assert torch.autograd.grad(changed(x).sum(), x)[0].tolist() == [3.0, 3.0]
+    layer = to_torch_module(new, export=True)  # a layer asks to_torch at each call:
+    to_torch(old, export=True)  # when its op is replaced,
+    assert layer(x).tolist() == [3.0, 3.0]  # it registers its own again
+    assert registrations == ["opgrad::scaled"] * 3
 
 
 @pytest.mark.parametrize(("name", "why"), [("ünï", "is not ASCII"),
