@@ -31,22 +31,14 @@ class Program:
     guard_messages: list[str]
     leaves: list[Value]
     shape: int  # the graph's digest (see Graph.shape)
+    leaf_positions: list[int] | None = None  # each leaf's place among all (None: all, in order)
 
 
 def write_program(order: list[Value], root: Value, outputs: list[Value],
                   comparisons: list[Comparison]) -> Program:
     """The source of the step that recomputes ``root`` (and ``outputs``) from the leaves."""
-    graph = Graph.of(order)
+    graph, guards = traced_graph(order, root, outputs, comparisons)
     index = graph.index
-    missing = [o for o in outputs if o not in index]
-    if missing:
-        raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
-                         "graph, so the compiled step cannot compute them")
-    # Comparisons of values in this graph become guards; others cannot be checked.
-    guards = [c for c in comparisons if c[0] in index
-              and (not isinstance(c[2], Value) or c[2] in index)]
-    guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
-    graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
     constants = Constants()
     codes = _codes(graph, constants)
     groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
@@ -60,6 +52,24 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
                right, result) for left, symbol, right, result in guards], constants)
     leaves = [order[i] for i in main.leaves]
     return Program(source, constants.namespace, messages, leaves, graph.shape())
+
+
+def traced_graph(order: list[Value], root: Value, outputs: list[Value],
+                 comparisons: list[Comparison]) -> tuple[Graph, list[Comparison]]:
+    """The graph, its values the step reports or checks marked exposed, and the
+    comparisons that become guards."""
+    graph = Graph.of(order)
+    index = graph.index
+    missing = [o for o in outputs if o not in index]
+    if missing:
+        raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
+                         "graph, so the compiled step cannot compute them")
+    # Comparisons of values in this graph become guards; others cannot be checked.
+    guards = [c for c in comparisons if c[0] in index
+              and (not isinstance(c[2], Value) or c[2] in index)]
+    guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
+    graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
+    return graph, guards
 
 
 def _codes(graph: Graph, constants: Constants) -> list[OpCode | None]:
