@@ -91,16 +91,18 @@ class Access:
         return (f"{self.names.array(numpy.array(rows).reshape(shape))}, "
                 f"{self.names.array(numpy.array(cols).reshape(shape))}")
 
-    def read(self, source: Source, lanes: Sequence[int]) -> str:
-        """Rows ``lanes`` of the source, shaped (rows or 1, columns or 1)."""
+    def read(self, source: Source, lanes: Sequence[int], exact: bool = False) -> str:
+        """Rows ``lanes`` of the source, shaped (rows, columns or 1); a row read by every
+        member is read once, to broadcast, unless ``exact``."""
         kind = source[0]
         if kind == "const":
             return self._constants(lanes, (len(lanes), 1))
         if kind == "live":
-            return read_column("x", self._positions(lanes), self.rows(source), self.names)
+            return read_column("x", self._positions(lanes), self.rows(source), self.names,
+                               exact)
         if kind == "flat":
             return f"{self.value(source)}[{self._pairs(source, lanes)}, None]"
-        return read(self.value(source), lanes, self.rows(source), self.names)
+        return read(self.value(source), lanes, self.rows(source), self.names, exact)
 
     def read_matrix(self, source: Source, lanes: list[list[int]]) -> str:
         """Rows ``lanes[m][k]`` of the source as (members, k, columns or 1)."""

@@ -96,7 +96,7 @@ class PackWriter:
         for swapped, (sa, sb, ra, rb) in enumerate([(a, b, la, lb), (b, a, lb, la)]):
             if sa[0] in BATCHLESS and all(row == rb[0] for row in rb):
                 weights = self._kept(access.weights(sa, ra))
-                rows = self._kept(access.read(sb, rb[0]))
+                rows = self._kept(access.read(sb, rb[0], exact=True))
                 self.matmuls[pack.id, k] = (weights, rows, bool(swapped))
                 return f"{weights} @ {rows}"
         return f"({access.read_matrix(a, la)} * {access.read_matrix(b, lb)}).sum(1)"

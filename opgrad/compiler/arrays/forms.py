@@ -219,7 +219,11 @@ def elementwise_rule(op: Op) -> Callable[..., tuple[Any, ...]]:
     """The op's rule called on each element: a tuple of arrays, one per input."""
     import numpy
 
-    each = numpy.frompyfunc(rule_caller(op), op.arity + 1, op.arity)
+    caller = rule_caller(op)
+    if op.arity == 1:  # frompyfunc with one output wants the partial, not a 1-tuple
+        each = numpy.frompyfunc(lambda x, out: caller(x, out)[0], 2, 1)
+    else:
+        each = numpy.frompyfunc(caller, op.arity + 1, op.arity)
 
     def partials(*xs: Any) -> tuple[Any, ...]:
         result = each(*xs)

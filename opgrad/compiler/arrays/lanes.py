@@ -14,15 +14,16 @@ from collections.abc import Sequence
 from opgrad.compiler.arrays.names import Names
 
 
-def rows_index(lanes: Sequence[int], size: int, names: Names) -> str:
+def rows_index(lanes: Sequence[int], size: int, names: Names, exact: bool = False) -> str:
     """The subscript (without brackets) picking ``lanes`` from an axis of ``size``;
-    "" for all of them in order, a slice when they are evenly spaced."""
+    "" for all of them in order, a slice when they are evenly spaced, one row when they
+    are all the same (to broadcast; unless ``exact``)."""
     import numpy
 
     count = len(lanes)
     if count == size and all(lane == k for k, lane in enumerate(lanes)):
         return ""
-    if count == 1 or all(lane == lanes[0] for lane in lanes):
+    if count == 1 or (not exact and all(lane == lanes[0] for lane in lanes)):
         return f"{lanes[0]}:{lanes[0] + 1}"
     step = lanes[1] - lanes[0]
     if step > 0 and all(b - a == step for a, b in zip(lanes, lanes[1:], strict=False)):
@@ -31,15 +32,17 @@ def rows_index(lanes: Sequence[int], size: int, names: Names) -> str:
     return names.array(numpy.array(lanes, dtype=numpy.intp))
 
 
-def read(array: str, lanes: Sequence[int], size: int, names: Names) -> str:
-    """``array``'s rows ``lanes`` (a repeated row stays one row, to broadcast)."""
-    index = rows_index(lanes, size, names)
+def read(array: str, lanes: Sequence[int], size: int, names: Names, exact: bool = False) -> str:
+    """``array``'s rows ``lanes`` (a repeated row stays one row, to broadcast, unless
+    ``exact``)."""
+    index = rows_index(lanes, size, names, exact)
     return f"{array}[{index}]" if index else array
 
 
-def read_column(vector: str, lanes: Sequence[int], size: int, names: Names) -> str:
+def read_column(vector: str, lanes: Sequence[int], size: int, names: Names,
+                exact: bool = False) -> str:
     """Elements ``lanes`` of a 1-D ``vector`` as a column (rows, 1)."""
-    index = rows_index(lanes, size, names)
+    index = rows_index(lanes, size, names, exact)
     return f"{vector}[{index}, None]" if index else f"{vector}[:, None]"
 
 

@@ -131,11 +131,14 @@ def _backward(packing: Packing, writer: PackWriter, root: int) -> None:
     access = writer.access
     access.emit("# backward: the chain rule, pack by pack in reverse")
     access.start_live()
-    pack, flat = packing.location[root]
-    rows = len(packing.packs[pack].members)
-    access.emit(f"g{pack} = numpy.zeros(({rows}, 1))")
-    access.emit(f"g{pack}[{flat}, 0] = 1.0")
-    access.started.add(f"g{pack}")
+    if packing.graph.ops[root] is None:  # the loss is a leaf (held by the caller: live)
+        access.emit(f"gx[{access.layout[root]}] += 1.0")
+    else:
+        pack, flat = packing.location[root]
+        rows = len(packing.packs[pack].members)
+        access.emit(f"g{pack} = numpy.zeros(({rows}, 1))")
+        access.emit(f"g{pack}[{flat}, 0] = 1.0")
+        access.started.add(f"g{pack}")
     for kind, k in reversed(packing.units):
         if kind == "pack":
             writer.backward(packing.packs[k])

@@ -1,0 +1,283 @@
+"""opgrad.compile(fn, backend="numpy") gives backward()'s numbers within 1e-12, relative."""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import opgrad
+from opgrad import Value
+from opgrad.compiler import graph as graph_module
+from opgrad.compiler import program as program_module
+from tests.compiler.plugin_ops import extended_registry
+from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
+
+EXTENDED = extended_registry()
+FAST = settings(max_examples=int(__import__("os").environ.get("NP_EXAMPLES", "100")), deadline=None)
+RTOL = 1e-12  # the README's contract for this backend
+
+
+def close(got: float, want: float, scale: float = 0.0) -> bool:
+    """Within RTOL of ``want``, or of ``scale`` (the step's largest number: a gradient that
+    cancels to about 0 is off by rounding of its terms, not of itself); nans agree."""
+    if math.isnan(got) or math.isnan(want):
+        return math.isnan(got) and math.isnan(want)
+    return got == want or abs(got - want) <= RTOL * max(abs(want), scale)
+
+
+def dynamic_and_numpy(loss: Any, leaves: list[Value]) -> tuple[list[float], list[float]]:
+    """(loss, grads) from backward(), then from the numpy step, grads zeroed before each."""
+    for x in leaves:
+        x.grad = 0.0
+    root = loss()
+    root.backward()
+    dynamic = [root.data, *(x.grad for x in leaves)]
+    for x in leaves:
+        x.grad = 0.0
+    step = opgrad.compile(loss, backend="numpy")
+    return dynamic, [step(), *(x.grad for x in leaves)]
+
+
+def assert_close(dynamic: list[float], compiled: list[float]) -> None:
+    scale = max((abs(d) for d in dynamic if math.isfinite(d)), default=0.0)
+    assert all(close(c, d, scale) for c, d in zip(compiled, dynamic, strict=True)), (
+        compiled, dynamic)
+
+
+@FAST
+@given(tree=trees(EXTENDED), point=points())
+def test_random_trees_over_every_op(numpy: ModuleType, tree: Tree, point: list[float]) -> None:
+    with opgrad.use_registry(EXTENDED):
+        build(tree, point, EXTENDED)  # rejects ill-conditioned draws
+        leaves = [Value(v) for v in point]
+        loss = lambda: evaluate(tree, leaves, opgrad_call) + 0.0 * leaves[0]  # noqa: E731
+        assert_close(*dynamic_and_numpy(loss, leaves))
+
+
+@FAST
+@given(tree=trees(EXTENDED, max_leaves=8), point=points(),
+       constants=st.lists(st.floats(-1.5, 1.5), min_size=2, max_size=6))
+def test_random_batches_as_columns(numpy: ModuleType, tree: Tree, point: list[float],
+                                   constants: list[float]) -> None:
+    # One copy of the tree per constant: repeated regions (a domain), shared leaves.
+    with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_module, "MIN_REGION", 1)
+        patch.setattr(program_module, "GROUPS_FROM", 1)
+        for c in constants:
+            build(tree, [*point[:2], c], EXTENDED)
+        leaves = [Value(v) for v in point[:2]]
+
+        def loss() -> Value:
+            copies = [evaluate(tree, [*leaves, Value(c)], opgrad_call) for c in constants]
+            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
+
+        assert_close(*dynamic_and_numpy(loss, leaves))
+
+
+@FAST
+@given(first=trees(EXTENDED, max_leaves=6), second=trees(EXTENDED, max_leaves=6),
+       point=points(), constants=st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=6))
+def test_random_batches_of_two_interleaved_kinds(numpy: ModuleType, first: Tree, second: Tree,
+                                                 point: list[float],
+                                                 constants: list[float]) -> None:
+    kinds = [first, second]
+    with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_module, "MIN_REGION", 1)
+        patch.setattr(program_module, "GROUPS_FROM", 1)
+        for k, c in enumerate(constants):
+            build(kinds[k % 2], [*point[:2], c], EXTENDED)
+        leaves = [Value(v) for v in point[:2]]
+
+        def loss() -> Value:
+            copies = [evaluate(kinds[k % 2], [*leaves, Value(c)], opgrad_call)
+                      for k, c in enumerate(constants)]
+            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
+
+        assert_close(*dynamic_and_numpy(loss, leaves))
+
+
+@pytest.mark.parametrize("name", sorted(EXTENDED))
+def test_each_op_on_its_own_and_in_a_batch(numpy: ModuleType, name: str) -> None:
+    from opgrad.testing import sample_points
+
+    op = EXTENDED[name]
+    with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_module, "MIN_REGION", 1)
+        patch.setattr(program_module, "GROUPS_FROM", 1)
+        rows = [[Value(v) for v in point] for point in sample_points(op, 6, seed=3)]
+        leaves = [x for row in rows for x in row]
+        function = getattr(opgrad.ops, name)
+        loss = lambda: sum((function(*row) for row in rows), 0.0 * leaves[0])  # noqa: E731
+        assert_close(*dynamic_and_numpy(loss, leaves))
+
+
+def test_the_moons_step_runs_as_matrix_products(numpy: ModuleType) -> None:
+    from opgrad.nn import MLP, make_moons, outputs_and_loss
+
+    data = make_moons(n=40, seed=4)
+    model = MLP(2, [8, 8, 1], seed=4)
+    loss = lambda: outputs_and_loss(model, data, "hinge", 1e-4)  # noqa: E731
+    assert_close(*dynamic_and_numpy(lambda: loss()[0], model.parameters()))
+    step = opgrad.compile(loss, backend="numpy")
+    forward = step.source.split("# backward")[0]
+    assert forward.count(" @ ") == 4  # three layers and the L2 penalty
+    assert not any(line.lstrip().startswith("for ") for line in forward.splitlines())
+    step()
+    assert all(close(a, b.data) for a, b in zip(step.outputs, loss()[1], strict=True))
+    assert step.leaves == model.parameters() or set(map(id, step.leaves)) == set(
+        map(id, model.parameters()))
+
+
+def test_cross_entropy_over_three_classes(numpy: ModuleType) -> None:
+    from opgrad.nn import DATASETS, MLP, outputs_and_loss
+
+    data = DATASETS["spiral"](n=30, noise=0.1, seed=0)
+    model = MLP(2, [6, data.classes], seed=0)
+    loss = lambda: outputs_and_loss(model, data, "cross-entropy", 1e-4)[0]  # noqa: E731
+    assert_close(*dynamic_and_numpy(loss, model.parameters()))
+
+
+def test_where_with_a_condition_from_the_data(numpy: ModuleType) -> None:
+    xs = [Value(v) for v in (-1.5, -0.2, 0.3, 2.0)]
+    w = Value(0.7)
+
+    def loss() -> Value:
+        terms = [opgrad.ops.where(x * w, (x * w).tanh(), x * x * w) for x in xs]
+        return sum(terms[1:], terms[0])
+
+    assert_close(*dynamic_and_numpy(loss, [w, *xs]))
+
+
+def test_a_notebook_op_with_only_a_math_forward(numpy: ModuleType, registry: object) -> None:
+    opgrad.register(math.erf, name="erf", arity=1,
+                    local_grads=lambda x, out: (2.0 / math.sqrt(math.pi) * opgrad.ops.exp(-x * x),),
+                    formula="d/dx erf(x) = 2 / sqrt(pi) exp(-x^2)")
+    opgrad.register(lambda x: math.log1p(math.exp(x)), name="softplus_nb",
+                    local_grads=lambda x, out: (1.0 - opgrad.ops.exp(-out),),
+                    formula="d/dx softplus(x) = 1 - exp(-softplus(x))")
+    w = Value(0.4)
+    xs = [Value(v) for v in (-1.0, 0.5, 1.5)]
+    loss = lambda: sum((opgrad.ops.erf(w * x).softplus_nb() for x in xs), 0.0 * w)  # noqa: E731
+    assert_close(*dynamic_and_numpy(loss, [w]))
+    step = opgrad.compile(loss, backend="numpy")
+    assert "numpy.log1p(numpy.exp(" in step.source  # rewritten for arrays
+    assert "erf_each" in repr(step._program.namespace.values())  # math.erf: element by element
+
+
+def test_ungrouped_parts_beside_a_batch(numpy: ModuleType,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MIN_REGION", 2)
+    monkeypatch.setattr(program_module, "GROUPS_FROM", 1)
+    w, b = Value(0.3), Value(-0.1)
+    data = [0.5, -1.0, 2.0, 0.25]
+
+    def loss() -> Value:
+        scale = (w * b).exp()  # outside every region: read by each of them
+        terms = [((w * x + b) * scale).tanh() for x in data]
+        return sum(terms, 0.0 * w) * (w - b).sigmoid() + w ** 2
+
+    assert_close(*dynamic_and_numpy(loss, [w, b]))
+
+
+def test_gradients_accumulate_and_only_live_leaves_are_written(numpy: ModuleType) -> None:
+    w = Value(0.5)
+    kept = Value(2.0)  # made by the caller and kept: live
+    step = opgrad.compile(lambda: (w * Value(3.0) + kept * w).tanh(), backend="numpy")
+    assert {id(leaf) for leaf in step.leaves} == {id(w), id(kept)}
+    step()
+    once = (w.grad, kept.grad)
+    step()
+    assert (w.grad, kept.grad) == (2 * once[0], 2 * once[1])
+    kept.data = -1.0  # read again on each call
+    w.grad = 0.0
+    assert close(step(), math.tanh(0.5 * 3.0 - 0.5))
+
+
+def test_a_guard_raises_structure_changed(numpy: ModuleType) -> None:
+    from opgrad.nn import bce_with_logits
+
+    ws = [Value(0.5), Value(-0.3)]
+    rows = [(1.0, 2.0), (-1.0, 0.5), (0.2, -2.0)]
+
+    def loss() -> Value:  # branches on the sign of each logit
+        logits = [ws[0] * a + ws[1] * b for a, b in rows]
+        return bce_with_logits(logits, [1.0, 0.0, 1.0])
+
+    assert_close(*dynamic_and_numpy(loss, ws))
+    step = opgrad.compile(loss, backend="numpy")
+    ws[0].data = -5.0  # every logit's sign flips
+    with pytest.raises(opgrad.StructureChanged, match=r"compared a value >= 0.0 and got "):
+        step()
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, 10**400, -(10**400), 1e308, 0])
+def test_guards_compare_with_any_number(numpy: ModuleType, number: float) -> None:
+    w = Value(1.0)
+
+    def loss() -> Value:
+        z = w * 2.0
+        return z * 3.0 if z < number else z
+
+    step = opgrad.compile(loss, backend="numpy")
+    assert step() == loss().data
+    w.data = 1e300
+    if (number > 2e300) == (number > 2.0):
+        assert step() == loss().data
+    else:
+        with pytest.raises(opgrad.StructureChanged, match=" < "):
+            step()
+
+
+def test_undefined_values_fail_as_in_backward(numpy: ModuleType) -> None:
+    w = Value(2.0)
+    step = opgrad.compile(lambda: (w - 1.0).log() * w, backend="numpy")
+    step()
+    w.data = 0.5  # log(-0.5): the array step meets a nan, the dynamic engine raises
+    with pytest.raises(ValueError, match=r"log\(-0.5\) is undefined"):
+        step()
+
+
+def test_nan_and_inf_give_backwards_numbers(numpy: ModuleType) -> None:
+    x, w = Value(0.0), Value(1.0)
+    loss = lambda: (x * math.inf).tanh() + x.exp() + (w * math.nan).relu() * 0.0  # noqa: E731
+    dynamic, compiled = dynamic_and_numpy(loss, [x, w])
+    assert all(a == b or (math.isnan(a) and math.isnan(b))
+               for a, b in zip(dynamic, compiled, strict=True))
+
+
+def test_verify_passes_and_catches_a_changed_graph(numpy: ModuleType) -> None:
+    w = Value(0.5)
+    depth = [2]
+
+    def loss() -> Value:
+        out = w
+        for _ in range(depth[0]):
+            out = (out * w).tanh()
+        return out
+
+    step = opgrad.compile(loss, backend="numpy")
+    step.verify()
+    depth[0] = 3
+    with pytest.raises(opgrad.StructureChanged, match="different graph"):
+        step.verify()
+
+
+def test_an_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown backend 'cuda'; the backends are 'scalar', "
+                                         r"'numpy'"):
+        opgrad.compile(lambda: Value(1.0) * 2.0, backend="cuda")
+
+
+def test_numpy_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from opgrad._optional import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now fails
+    with pytest.raises(MissingExtraError, match=r"backend='numpy'.*pip install 'opgrad\[numpy\]'"):
+        opgrad.compile(lambda: Value(1.0) * 2.0, backend="numpy")
