@@ -223,7 +223,7 @@ def _algebra(given: object, op_arity: int,
                    OpTypeError)
     if op_arity != 2:
         raise fail(f"algebra={given!r} needs an op of two inputs, this one takes {op_arity}")
-    return given  # type: ignore[return-value]  # one of the two literals, checked above
+    return given
 
 
 def _flag(keyword: str, given: object, fail: Callable[..., RegistrationError]) -> bool:

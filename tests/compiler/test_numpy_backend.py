@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import ModuleType
 from typing import Any
@@ -14,12 +15,15 @@ import opgrad
 from opgrad import Value
 from opgrad.compiler import graph as graph_module
 from opgrad.compiler import program as program_module
+from opgrad.core import make_node
 from tests.compiler.plugin_ops import extended_registry
+from tests.compiler.test_security import HOSTILE
 from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
 
 EXTENDED = extended_registry()
 FAST = settings(max_examples=int(__import__("os").environ.get("NP_EXAMPLES", "100")), deadline=None)
 RTOL = 1e-12  # the README's contract for this backend
+a1, gx, k0, leaves = 3.0, 1.0, 2.0, 0.5  # named like the array step's own names (a rule reads them)
 
 
 def close(got: float, want: float, scale: float = 0.0) -> bool:
@@ -281,3 +285,39 @@ def test_numpy_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now fails
     with pytest.raises(MissingExtraError, match=r"backend='numpy'.*pip install 'opgrad\[numpy\]'"):
         opgrad.compile(lambda: Value(1.0) * 2.0, backend="numpy")
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_never_run(numpy: ModuleType, label: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    w = Value(1.5, label=label)
+    b = Value(0.5, label=label + "b")
+    step = opgrad.compile(lambda: (w * b + w).tanh(), backend="numpy")
+    step()
+    step()
+    assert "INJECTED" not in capsys.readouterr().out
+    assert close(w.grad, 2 * (1 - math.tanh(2.25) ** 2) * 1.5)
+    assert all(line.isascii() and line.isprintable() for line in step.source.splitlines())
+
+
+@pytest.mark.parametrize("name", [*HOSTILE, "ok_name", "k0", "a1", "x", "gx", "leaves",
+                                  "numpy", "changed"])
+def test_hostile_op_names_never_run(numpy: ModuleType, name: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    op = dataclasses.replace(opgrad.default_registry()["mul"], name=name, algebra=None)
+    x, y = Value(2.0, label=name), Value(3.0)
+    step = opgrad.compile(lambda: make_node(x.data * y.data, op, x, y).tanh(), backend="numpy")
+    assert close(step(), math.tanh(6.0))
+    assert "INJECTED" not in capsys.readouterr().out
+    assert all(line.isascii() and line.isprintable() for line in step.source.splitlines())
+
+
+def test_names_a_rule_reads_cannot_meet_generated_ones(numpy: ModuleType,
+                                                       registry: object) -> None:
+    opgrad.register(lambda x: x * a1, name="scaled", formula="d/dx scaled(x) = a1",
+                    local_grads=lambda x, out: (a1 + 0.0 * gx * k0 * leaves,))
+    w = Value(0.5)
+    loss = lambda: sum((opgrad.ops.scaled(w * c) for c in (1.0, 2.0, 3.0)), 0.0 * w)  # noqa: E731
+    assert_close(*dynamic_and_numpy(loss, [w]))
+    step = opgrad.compile(loss, backend="numpy")
+    assert "_each" not in repr(step._program.namespace.values())  # pasted, not called

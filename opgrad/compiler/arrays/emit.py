@@ -10,6 +10,8 @@ matrix product's are two matrix products.
 
 from __future__ import annotations
 
+import functools
+
 from opgrad.compiler.arrays.access import Access
 from opgrad.compiler.arrays.forms import Forms
 from opgrad.compiler.arrays.packing import BATCHLESS, Lanes, Pack, Source
@@ -51,13 +53,14 @@ class PackWriter:
     def _sort_single(self, pack: Pack) -> None:
         """A single sum's operands in the order of their arrays (a sum may be reordered):
         consecutive operands then read as a slice."""
-        key = self.access.position
-        pack.plain = [(s, [sorted(lanes[0], key=lambda lane, s=s: key(s, lane))])
+        position = self.access.position
+        pack.plain = [(s, [sorted(lanes[0], key=functools.partial(position, s))])
                       for s, lanes in pack.plain]
         products = []
         for a, b, la, lb in pack.products:
-            pairs = sorted(zip(la[0], lb[0], strict=True), key=lambda pair, a=a: key(a, pair[0]))
-            products.append((a, b, [[p for p, _ in pairs]], [[q for _, q in pairs]]))
+            keys = [position(a, lane) for lane in la[0]]
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            products.append((a, b, [[la[0][k] for k in order]], [[lb[0][k] for k in order]]))
         pack.products = products
 
     def _kept(self, expression: str) -> str:
@@ -138,7 +141,8 @@ class PackWriter:
             if width == 1:
                 access.add(source, [row[0] for row in lanes], gradient, columns)
             else:
-                spread = f"{numpy}.broadcast_to({gradient}[:, None, :], ({rows}, {width}, {columns}))"
+                spread = (f"{numpy}.broadcast_to({gradient}[:, None, :], "
+                          f"({rows}, {width}, {columns}))")
                 access.add_matrix(source, lanes, spread, columns)
         for k, product in enumerate(pack.products):
             self._product_backward(pack, k, product, gradient)
@@ -155,11 +159,11 @@ class PackWriter:
             return
         if (pack.id, k) in self.matmuls:
             weights, rows, swapped = self.matmuls[pack.id, k]
-            (sa, ra), (sb, rb) = ((b, lb), (a, la)) if swapped else ((a, la), (b, lb))
-            if self.needs[sa]:
-                access.add_weights(sa, ra, f"{gradient} @ {rows}.T")
-            if self.needs[sb]:
-                access.add(sb, rb[0], f"{weights}.T @ {gradient}", columns)
+            left, right = ((b, lb), (a, la)) if swapped else ((a, la), (b, lb))
+            if self.needs[left[0]]:
+                access.add_weights(left[0], left[1], f"{gradient} @ {rows}.T")
+            if self.needs[right[0]]:
+                access.add(right[0], right[1][0], f"{weights}.T @ {gradient}", columns)
             return
         spread = f"{gradient}[:, None, :]"
         if self.needs[a]:

@@ -9,6 +9,7 @@ with ``numpy.add.at`` (plain ``+=`` would keep only one of the repeats).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from opgrad.compiler.arrays.names import Names
@@ -26,7 +27,7 @@ def rows_index(lanes: Sequence[int], size: int, names: Names, exact: bool = Fals
     if count == 1 or (not exact and all(lane == lanes[0] for lane in lanes)):
         return f"{lanes[0]}:{lanes[0] + 1}"
     step = lanes[1] - lanes[0]
-    if step > 0 and all(b - a == step for a, b in zip(lanes, lanes[1:], strict=False)):
+    if step > 0 and all(b - a == step for a, b in itertools.pairwise(lanes)):
         end = lanes[0] + step * count
         return f"{lanes[0]}:{end}" if step == 1 else f"{lanes[0]}:{end}:{step}"
     return names.array(numpy.array(lanes, dtype=numpy.intp))
