@@ -21,6 +21,7 @@ from opgrad.cli.common import (
     number,
 )
 from opgrad.cli.progress import progress_reporter
+from opgrad.compiler import BACKENDS
 from opgrad.core import BackwardError, Value, no_grad
 from opgrad.nn import (
     DATASETS,
@@ -113,6 +114,9 @@ def add_commands(commands: Any) -> None:
         help="write a decision-boundary .png, .svg or .pdf (viz extra)")
     add("--compile", action="store_true",
         help="trace the step once with opgrad.compile and run generated code (much faster)")
+    add("--backend", choices=BACKENDS, default="scalar",
+        help="opgrad.compile's backend with --compile: scalar (the default; the same floats "
+        "as backward()) or numpy (array code, much faster on big models; within 1e-12)")
     add("--json", action="store_true", help="print one final JSON object on stdout (on "
         "failure: the error, with loss null)")
     add("--quiet", action="store_true", help="no progress output")
@@ -159,7 +163,7 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
 
         try:
             fit(model, data, _optimizer(args, model), args.steps, loss=loss, l2=args.l2,
-                on_step=on_step, compiled=args.compile)
+                on_step=on_step, compiled=args.compile and args.backend)
             with no_grad():
                 final_loss, accuracy = objective(model, data, loss, args.l2)
         except DivergenceError as exc:
