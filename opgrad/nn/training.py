@@ -157,7 +157,7 @@ def _dynamic_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
 
 def _compiled_step(model: MLP, data: Dataset, loss: str, l2: float, backend: str) -> Step:
     def trace() -> CompiledStep:
-        return compile(lambda: outputs_and_loss(model, data, loss, l2), backend)
+        return compile(lambda: outputs_and_loss(model, data, loss, l2), backend=backend)
 
     step = trace()
 

@@ -162,7 +162,7 @@ def test_compiled_training_matches_dynamic_training(loss: str, traces: int,
 
     traced: list[object] = []
     monkeypatch.setattr(opgrad.nn.training, "compile",
-                        lambda fn: traced.append(fn) or opgrad.compile(fn))
+                        lambda fn, **options: traced.append(fn) or opgrad.compile(fn, **options))
 
     def train(compiled: bool) -> list[float]:
         data = make_moons(n=16, seed=2)

@@ -15,6 +15,7 @@ import opgrad
 from opgrad import Value
 from opgrad.compiler import graph as graph_module
 from opgrad.compiler import program as program_module
+from opgrad.compiler.step import same_float
 from opgrad.core import make_node
 from tests.compiler.plugin_ops import extended_registry
 from tests.compiler.test_security import HOSTILE
@@ -27,11 +28,8 @@ a1, gx, k0, leaves = 3.0, 1.0, 2.0, 0.5  # named like the array step's own names
 
 
 def close(got: float, want: float, scale: float = 0.0) -> bool:
-    """Within RTOL of ``want``, or of ``scale`` (the step's largest number: a gradient that
-    cancels to about 0 is off by rounding of its terms, not of itself); nans agree."""
-    if math.isnan(got) or math.isnan(want):
-        return math.isnan(got) and math.isnan(want)
-    return got == want or abs(got - want) <= RTOL * max(abs(want), scale)
+    """Within RTOL of ``want``, or of ``scale`` (the step's largest number), as verify()."""
+    return same_float(got, want, RTOL, scale)
 
 
 def dynamic_and_numpy(loss: Any, leaves: list[Value]) -> tuple[list[float], list[float]]:
@@ -321,3 +319,35 @@ def test_names_a_rule_reads_cannot_meet_generated_ones(numpy: ModuleType,
     assert_close(*dynamic_and_numpy(loss, [w]))
     step = opgrad.compile(loss, backend="numpy")
     assert "_each" not in repr(step._program.namespace.values())  # pasted, not called
+
+
+def test_fit_trains_with_the_numpy_backend(numpy: ModuleType) -> None:
+    from opgrad.nn import MLP, SGD, fit, make_moons
+
+    data = make_moons(n=30, seed=1)
+    histories = []
+    for compiled in (False, "numpy"):
+        model = MLP(2, [6, 6, 1], seed=1)
+        histories.append(fit(model, data, SGD(model.parameters(), lr=0.5), 5,
+                             compiled=compiled))
+    for dynamic, arrays in zip(*histories, strict=True):
+        assert math.isclose(arrays.loss, dynamic.loss, rel_tol=1e-9)
+        assert arrays.accuracy == dynamic.accuracy
+
+
+def test_opgrad_train_takes_the_backend(numpy: ModuleType,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from opgrad.cli import main
+
+    small = ["train", "--samples", "20", "--steps", "4", "--hidden", "4,4", "--quiet", "--json",
+             "--compile"]
+    results = []
+    for backend in ("scalar", "numpy"):
+        assert main([*small, "--backend", backend]) == 0
+        results.append(json.loads(capsys.readouterr().out))
+    assert math.isclose(results[0]["loss"], results[1]["loss"], rel_tol=1e-9)
+    with pytest.raises(SystemExit):
+        main([*small, "--backend", "cuda"])
+    assert "invalid choice: 'cuda'" in capsys.readouterr().err
