@@ -24,15 +24,12 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy
+from moons_step import CompiledEngine, Engine, _peak_rss_mb, make_moons
 
 import opgrad
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from moons_step import CompiledEngine, Engine, _peak_rss_mb, make_moons  # noqa: E402
 
 ROUNDS, STEPS = 7, 20  # rounds of STEPS steps per engine, engines taking turns
 
@@ -176,10 +173,10 @@ def moons_rows(rounds: int, steps: int, with_torch: bool) -> None:
         torch_s = median["torch autograd, float64 tensors"]
         print(f"| torch autograd float64 / numpy backend | {torch_s * 1e6:.0f} us / "
               f"{mine * 1e6:.0f} us | {torch_s / mine:.2f}x | > 1x |")
+    cpu = build["numpy cpu"] / build["scalar cpu"]
     print(f"| build: numpy / scalar backend, wall (CPU) | {build['numpy']:.3f} s / "
           f"{build['scalar']:.3f} s ({build['numpy cpu']:.3f} / {build['scalar cpu']:.3f}) | "
-          f"{build['numpy'] / build['scalar']:.2f}x ({build['numpy cpu'] / build['scalar cpu']:.2f}x)"
-          " | <= 1x |")
+          f"{build['numpy'] / build['scalar']:.2f}x ({cpu:.2f}x) | <= 1x |")
 
 
 def spiral_row(rounds: int) -> None:
