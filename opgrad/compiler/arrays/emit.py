@@ -84,6 +84,8 @@ class PackWriter:
         for source, lanes in pack.plain:
             if len(lanes[0]) == 1:
                 terms.append(access.read(source, [row[0] for row in lanes]))
+            elif len(lanes) == 1:  # one sum of many: its operands as rows, added up
+                terms.append(f"{access.read(source, lanes[0], exact=True)}.sum(0, keepdims=True)")
             else:
                 terms.append(f"{access.read_matrix(source, lanes)}.sum(1)")
         for k, product in enumerate(pack.products):
@@ -140,6 +142,9 @@ class PackWriter:
             width = len(lanes[0])
             if width == 1:
                 access.add(source, [row[0] for row in lanes], gradient, columns)
+            elif rows == 1:
+                spread = f"{numpy}.broadcast_to({gradient}, ({width}, {columns}))"
+                access.add(source, lanes[0], spread, columns)
             else:
                 spread = (f"{numpy}.broadcast_to({gradient}[:, None, :], "
                           f"({rows}, {width}, {columns}))")
