@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import opgrad
 from opgrad import Value
-from opgrad.compiler import graph as graph_module
 from opgrad.compiler import program as program_module
+from opgrad.compiler import regions as graph_module
 from opgrad.compiler.step import same_float
 from opgrad.core import make_node
 from tests.compiler.plugin_ops import extended_registry

@@ -1,6 +1,6 @@
 """The graph as domains: nodes that compute together, one column per repeat.
 
-A group of repeated regions (see :func:`opgrad.compiler.graph.find_groups`)
+A group of repeated regions (see :func:`opgrad.compiler.regions.find_groups`)
 becomes one domain per kind of region: its template's nodes are the rows,
 its regions the columns (the batch axis). Every node in no group belongs to
 the top domain, which has a single column. Then, per domain, chains of
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from opgrad.compiler.graph import Graph, Group
-from opgrad.plugins import Op
+from opgrad.compiler.regions import Graph, Group
+from opgrad.plugins.declaration import Op
 
 # An input of a template node: ("node", position) inside the domain, ("shared", node)
 # for a node outside it (the same one in every column), ("varying", slot) for an

@@ -17,7 +17,7 @@ from opgrad.compiler.arrays.forms import Forms
 from opgrad.compiler.arrays.packing import BATCHLESS, Lanes, Pack, Source
 from opgrad.compiler.inline import render
 from opgrad.compiler.writer import comment_text
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 Product = tuple[Source, Source, list[Lanes], list[Lanes]]
 

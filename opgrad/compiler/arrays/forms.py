@@ -35,8 +35,8 @@ from opgrad.compiler.inline import (
     splice,
 )
 from opgrad.compiler.source import expression_of
-from opgrad.plugins import Op
 from opgrad.plugins.binding import op_behind
+from opgrad.plugins.declaration import Op
 from opgrad.plugins.rules import value_of
 from opgrad.testing import sample_points
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from opgrad.compiler.arrays.access import Access
 from opgrad.compiler.arrays.packing import Source
-from opgrad.compiler.graph import Graph
+from opgrad.compiler.regions import Graph
 from opgrad.core import Value
 from opgrad.guards import Comparison
 

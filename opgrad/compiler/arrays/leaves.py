@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from opgrad.compiler.graph import Graph
+from opgrad.compiler.regions import Graph
 from opgrad.core import Value
 
 

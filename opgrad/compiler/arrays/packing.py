@@ -19,8 +19,8 @@ import heapq
 from dataclasses import dataclass, field
 
 from opgrad.compiler.arrays.domains import Domain, Input, OpTerm, SumTerm
-from opgrad.compiler.graph import Graph
-from opgrad.plugins import Op
+from opgrad.compiler.regions import Graph
+from opgrad.plugins.declaration import Op
 
 Source = tuple[str, int]
 Lanes = list[int]  # per member: its row (or element) in the source

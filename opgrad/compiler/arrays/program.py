@@ -22,8 +22,8 @@ from opgrad.compiler.arrays.guards import write_guards
 from opgrad.compiler.arrays.leaves import live_leaves
 from opgrad.compiler.arrays.names import Names
 from opgrad.compiler.arrays.packing import Packing, Source, pack_all, sources_of
-from opgrad.compiler.graph import Graph, find_groups
 from opgrad.compiler.program import GROUPS_FROM, Program, traced_graph
+from opgrad.compiler.regions import Graph, find_groups
 from opgrad.compiler.writer import Source as Lines
 from opgrad.core import Value
 from opgrad.guards import Comparison
