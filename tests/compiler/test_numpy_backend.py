@@ -28,12 +28,31 @@ a1, gx, k0, leaves = 3.0, 1.0, 2.0, 0.5  # named like the array step's own names
 
 
 def close(got: float, want: float, scale: float = 0.0) -> bool:
-    """Within RTOL of ``want``, or of ``scale`` (the step's largest number), as verify()."""
+    """Within RTOL of ``want``, or of ``scale`` (the size of what it sums), as verify()."""
     return same_float(got, want, RTOL, scale)
 
 
-def dynamic_and_numpy(loss: Any, leaves: list[Value]) -> tuple[list[float], list[float]]:
-    """(loss, grads) from backward(), then from the numpy step, grads zeroed before each."""
+def magnitudes(root: Value, leaves: list[Value]) -> list[float]:
+    """How large what each number adds up is: for the loss, the largest value in its graph;
+    for a leaf, the sum over every path of |partial| x |upstream|. A sum run in another
+    order is off by rounding relative to these, not to a result that cancels to about 0."""
+    order = opgrad.topological_order(root)
+    size = {id(root): 1.0}
+    for node in reversed(order):
+        op, upstream = node.declaration, size.get(id(node), 0.0)
+        if op is None or not upstream:
+            continue
+        partials = op.local_grads(*(p.data for p in node.parents), node.data)
+        for parent, partial in zip(node.parents, partials, strict=True):
+            size[id(parent)] = size.get(id(parent), 0.0) + abs(float(partial)) * upstream
+    largest = max((abs(n.data) for n in order if math.isfinite(n.data)), default=0.0)
+    return [largest, *(size.get(id(x), 0.0) for x in leaves)]
+
+
+def dynamic_and_numpy(loss: Any, leaves: list[Value]
+                      ) -> tuple[list[float], list[float], list[float]]:
+    """(loss, grads) from backward(), then from the numpy step, grads zeroed before each;
+    then the size of what each of them sums."""
     for x in leaves:
         x.grad = 0.0
     root = loss()
@@ -42,13 +61,12 @@ def dynamic_and_numpy(loss: Any, leaves: list[Value]) -> tuple[list[float], list
     for x in leaves:
         x.grad = 0.0
     step = opgrad.compile(loss, backend="numpy")
-    return dynamic, [step(), *(x.grad for x in leaves)]
+    return dynamic, [step(), *(x.grad for x in leaves)], magnitudes(root, leaves)
 
 
-def assert_close(dynamic: list[float], compiled: list[float]) -> None:
-    scale = max((abs(d) for d in dynamic if math.isfinite(d)), default=0.0)
-    assert all(close(c, d, scale) for c, d in zip(compiled, dynamic, strict=True)), (
-        compiled, dynamic)
+def assert_close(dynamic: list[float], compiled: list[float], sizes: list[float]) -> None:
+    assert all(close(c, d, size) for c, d, size in zip(compiled, dynamic, sizes, strict=True)), (
+        compiled, dynamic, sizes)
 
 
 @FAST
@@ -247,7 +265,7 @@ def test_undefined_values_fail_as_in_backward(numpy: ModuleType) -> None:
 def test_nan_and_inf_give_backwards_numbers(numpy: ModuleType) -> None:
     x, w = Value(0.0), Value(1.0)
     loss = lambda: (x * math.inf).tanh() + x.exp() + (w * math.nan).relu() * 0.0  # noqa: E731
-    dynamic, compiled = dynamic_and_numpy(loss, [x, w])
+    dynamic, compiled, _ = dynamic_and_numpy(loss, [x, w])
     assert all(a == b or (math.isnan(a) and math.isnan(b))
                for a, b in zip(dynamic, compiled, strict=True))
 
@@ -351,3 +369,26 @@ def test_opgrad_train_takes_the_backend(numpy: ModuleType,
     with pytest.raises(SystemExit):
         main([*small, "--backend", "cuda"])
     assert "invalid choice: 'cuda'" in capsys.readouterr().err
+
+
+def test_batch_inputs_kept_by_the_caller_or_computed_outside(
+        numpy: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MIN_REGION", 2)
+    monkeypatch.setattr(program_module, "GROUPS_FROM", 1)
+    w, b = Value(0.3), Value(-0.2)
+    xs = [Value(v) for v in (0.5, -1.0, 2.0, 0.25, -0.75)]  # live: the caller keeps them
+
+    def region(x: Value, shift: Value) -> Value:
+        out = (w * x + shift).tanh()
+        for _ in range(3):
+            out = (out * x + w).tanh()
+        return out
+
+    def loss() -> Value:
+        shifts = [b * (k + 1.0) for k in range(len(xs))]  # one per region, made outside it
+        terms = [region(x, s) for x, s in zip(xs, shifts, strict=True)]
+        return sum(terms[1:], terms[0]) * (w * b + (w * b).tanh())  # used twice: kept apart
+
+    assert_close(*dynamic_and_numpy(loss, [w, b, *xs]))
+    step = opgrad.compile(loss, backend="numpy")
+    assert "v1[" in step.source  # the regions' own inputs, gathered as one matrix

@@ -137,8 +137,10 @@ class Access:
     def start_live(self) -> None:
         self._start("gx", str(len(self.layout)))
 
-    def add(self, source: Source, lanes: Sequence[int], value: str, columns: int) -> None:
-        """Add ``value`` (rows like ``lanes``, ``columns`` columns) to the source's gradient."""
+    def add(self, source: Source, lanes: Sequence[int], value: str, columns: int,
+            fresh: bool = False) -> None:
+        """Add ``value`` (rows like ``lanes``, ``columns`` columns) to the source's gradient;
+        ``fresh``: the value is a new array, which may become the gradient itself."""
         kind = source[0]
         if kind == "const":
             return
@@ -153,7 +155,7 @@ class Access:
             return
         size = self.rows(source)
         if target not in self.started and len(lanes) == size and list(lanes) == list(range(size)):
-            self.emit(f"{target} = {value}" + (".copy()" if value.isidentifier() else ""))
+            self.emit(f"{target} = {value if fresh else f'{self.names.numpy}.array({value})'}")
             self.started.add(target)
             return
         self._start(target, f"({size}, {columns})")

@@ -131,7 +131,8 @@ class PackWriter:
                         zip(form.partials, wanted, strict=True)]
         for (source, lanes), partial, want in zip(pack.inputs, partials, wanted, strict=True):
             if want:
-                access.add(source, lanes, _times(partial, gradient), pack.columns)
+                term = _times(partial, gradient)
+                access.add(source, lanes, term, pack.columns, fresh=term != gradient)
 
     def _sum_backward(self, pack: Pack, gradient: str) -> None:
         access, rows, columns = self.access, len(pack.members), pack.columns
@@ -158,9 +159,9 @@ class PackWriter:
         if len(la[0]) == 1:
             ra, rb = [row[0] for row in la], [row[0] for row in lb]
             if self.needs[a]:
-                access.add(a, ra, f"{access.read(b, rb)} * {gradient}", columns)
+                access.add(a, ra, f"{access.read(b, rb)} * {gradient}", columns, fresh=True)
             if self.needs[b]:
-                access.add(b, rb, f"{access.read(a, ra)} * {gradient}", columns)
+                access.add(b, rb, f"{access.read(a, ra)} * {gradient}", columns, fresh=True)
             return
         if (pack.id, k) in self.matmuls:
             weights, rows, swapped = self.matmuls[pack.id, k]
@@ -168,7 +169,8 @@ class PackWriter:
             if self.needs[left[0]]:
                 access.add_weights(left[0], left[1], f"{gradient} @ {rows}.T")
             if self.needs[right[0]]:
-                access.add(right[0], right[1][0], f"{weights}.T @ {gradient}", columns)
+                access.add(right[0], right[1][0], f"{weights}.T @ {gradient}", columns,
+                           fresh=True)
             return
         spread = f"{gradient}[:, None, :]"
         if self.needs[a]:

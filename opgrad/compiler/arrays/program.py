@@ -22,7 +22,8 @@ from opgrad.compiler.arrays.guards import write_guards
 from opgrad.compiler.arrays.leaves import live_leaves
 from opgrad.compiler.arrays.names import Names
 from opgrad.compiler.arrays.packing import Packing, Source, pack_all, sources_of
-from opgrad.compiler.program import GROUPS_FROM, Program, traced_graph
+from opgrad.compiler import program as scalar_program
+from opgrad.compiler.program import Program, traced_graph
 from opgrad.compiler.regions import Graph, find_groups
 from opgrad.compiler.writer import Source as Lines
 from opgrad.core import Value
@@ -34,13 +35,7 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
     """The NumPy step that recomputes ``root`` (and ``outputs``) from the live leaves."""
     graph, guards = traced_graph(order, root, outputs, comparisons)
     live = live_leaves(graph)  # first: it counts references to the leaves
-    groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
-    domains = [top_domain(graph, groups)]
-    for group in groups:
-        domains.extend(group_domains(graph, group))
-    for domain in domains:
-        fold(domain, graph)
-    packing = pack_all(graph, domains, set(live))
+    packing = _packed(graph, live, len(order) >= scalar_program.GROUPS_FROM)
     layout = {node: k for k, node in enumerate(live_layout(packing, live))}
     names = Names()
     names.namespace["data_of"] = operator.attrgetter("data")
@@ -54,18 +49,33 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
     _forward(packing, writer)
     messages = write_guards(access, graph, guards)
     index = graph.index
-    loss = _element(access, index[root])
-    shown = _outputs(access, [index[o] for o in outputs])
+    loss, shown = _element(access, index[root]), _outputs(access, [index[o] for o in outputs])
     _backward(packing, writer, index[root])
-    finite = f"{names.numpy}.isfinite"
+    _finish(access, loss, shown)
+    leaves = [order[node] for node in sorted(layout, key=layout.__getitem__)]
+    return Program(lines, names.namespace, messages, leaves, graph.shape(),
+                   _positions(graph, layout))
+
+
+def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
+    """The graph in domains (one per kind of repeated region, and the top), folded, packed."""
+    groups = find_groups(graph) if with_groups else []
+    domains = [top_domain(graph, groups)]
+    for group in groups:
+        domains.extend(group_domains(graph, group))
+    for domain in domains:
+        fold(domain, graph)
+    return pack_all(graph, domains, set(live))
+
+
+def _finish(access: Access, loss: str, shown: str) -> None:
+    """Hand back to the dynamic engine on nan or inf; else add the gradients, return."""
+    finite = f"{access.names.numpy}.isfinite"
     access.emit(f"if not ({finite}(gx).all() and {finite}({loss}) and {finite}({shown}).all()):")
     access.emit("return None  # nan or inf: the dynamic engine redoes the step", 3)
     access.emit("for leaf, gradient in zip(leaves, gx.tolist()):")
     access.emit("leaf.grad += gradient", 3)
     access.emit(f"return float({loss}), {shown}.tolist()")
-    leaves = [order[node] for node in sorted(layout, key=layout.__getitem__)]
-    return Program(lines, names.namespace, messages, leaves, graph.shape(),
-                   _positions(graph, layout))
 
 
 def live_layout(packing: Packing, live: list[int]) -> list[int]:
@@ -94,24 +104,18 @@ def _positions(graph: Graph, layout: dict[int, int]) -> list[int]:
 
 
 def _needs(packing: Packing, any_live: bool) -> dict[Source, bool]:
-    """Which sources need a gradient: those that lead to a live leaf."""
+    """Which sources need a gradient: those that lead to a live leaf (worked out in the
+    packs' order, in which every source comes before its readers)."""
     needs: dict[Source, bool] = {("live", 0): any_live, ("const", 0): False}
-    for d, domain in enumerate(packing.domains):
-        needs[("varying", d)] = any(
-            packing.source_of(node)[0][0] != "const" for nodes in domain.varying
-            for node in nodes)  # refined below once the packs are known
     for pack in packing.packs:
-        key = any(needs[_plain(s)] for s in sources_of(pack))
-        needs[("pack", pack.id)] = needs[("flat", pack.id)] = key
-    for d, domain in enumerate(packing.domains):
-        needs[("varying", d)] = any(
-            needs[_plain(packing.source_of(node)[0])] for nodes in domain.varying
-            for node in nodes)
+        varying = ("varying", pack.domain)
+        if varying not in needs:
+            needs[varying] = any(needs[packing.source_of(node)[0]]
+                                 for nodes in packing.domains[pack.domain].varying
+                                 for node in nodes)
+        found = any(needs[s] for s in sources_of(pack))
+        needs[("pack", pack.id)] = needs[("flat", pack.id)] = found
     return needs
-
-
-def _plain(source: Source) -> Source:
-    return ("pack", source[1]) if source[0] == "flat" else source
 
 
 def _forward(packing: Packing, writer: PackWriter) -> None:
@@ -134,10 +138,13 @@ def _backward(packing: Packing, writer: PackWriter, root: int) -> None:
     if packing.graph.ops[root] is None:  # the loss is a leaf (held by the caller: live)
         access.emit(f"gx[{access.layout[root]}] += 1.0")
     else:
-        pack, flat = packing.location[root]
+        pack, flat = packing.location[root]  # the loss is in the top domain: one column
         rows = len(packing.packs[pack].members)
-        access.emit(f"g{pack} = numpy.zeros(({rows}, 1))")
-        access.emit(f"g{pack}[{flat}, 0] = 1.0")
+        if rows == 1:
+            access.emit(f"g{pack} = numpy.ones((1, 1))")
+        else:
+            access.emit(f"g{pack} = numpy.zeros(({rows}, 1))")
+            access.emit(f"g{pack}[{flat}, 0] = 1.0")
         access.started.add(f"g{pack}")
     for kind, k in reversed(packing.units):
         if kind == "pack":
@@ -173,10 +180,7 @@ def _varying_backward(access: Access, d: int, domain: Domain) -> None:
     found = [[packing.source_of(node) for node in nodes] for nodes in domain.varying]
     for source, (slots, columns, indices) in _by_source(found).items():
         value = f"gv{d}[{_ints(access, slots)}, {_ints(access, columns)}]"
-        if source[0] == "live":
-            access.add(source, indices, f"{value}[:, None]", 1)
-        else:
-            access.add(source, indices, f"{value}[:, None]", 1)
+        access.add(source, indices, f"{value}[:, None]", 1)
 
 
 def _by_source(found: list[list[tuple[Source, int]]]
