@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 
+from opgrad.compiler import program as scalar_program
 from opgrad.compiler.arrays.access import Access
 from opgrad.compiler.arrays.domains import Domain, fold, group_domains, top_domain
 from opgrad.compiler.arrays.emit import PackWriter
@@ -22,7 +23,6 @@ from opgrad.compiler.arrays.guards import write_guards
 from opgrad.compiler.arrays.leaves import live_leaves
 from opgrad.compiler.arrays.names import Names
 from opgrad.compiler.arrays.packing import Packing, Source, pack_all, sources_of
-from opgrad.compiler import program as scalar_program
 from opgrad.compiler.program import Program, traced_graph
 from opgrad.compiler.regions import Graph, find_groups
 from opgrad.compiler.writer import Source as Lines
