@@ -1,11 +1,13 @@
 """The names of the array step: no name from user code can meet a generated one.
 
 Every object the code refers to (an op's function, a constant, an index
-array) is bound under ``k<n>``; NumPy itself under ``numpy``. The step's
-locals are one other letter and digits (``a3``, ``g3``, ``t3``), plus
-``leaves``, ``x`` and ``gx``. The names an op's forward or rule reads are
-looked up once and bound as ``k<n>`` too, so whatever they are called in the
-op's module (``values``, ``row``, ``a3``), they cannot shadow or be shadowed.
+array) is bound under ``k<n>``; besides those, the namespace holds only
+``numpy``, ``math``, ``changed`` and ``data_of``. The step's locals are one
+other letter and digits (``a3``, ``g3``, ``t3``), plus ``leaves``, ``x``,
+``gx``, ``loss``, ``leaf`` and ``gradient``. The names an op's forward or
+rule reads are looked up once and bound as ``k<n>`` too, so whatever they
+are called in the op's module (``values``, ``row``, ``a3``, ``x``), they
+cannot shadow a local or be shadowed by one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 from opgrad.compiler.inline import Constants
 
 NUMPY = "numpy"
-FIXED = frozenset({NUMPY, "changed", "data_of"})  # bound by the step itself
 
 
 class Names(Constants):

@@ -11,6 +11,7 @@ to the leaves' ``.grad`` and returns the loss and the outputs.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 
@@ -38,7 +39,7 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
     packing = _packed(graph, live, len(order) >= scalar_program.GROUPS_FROM)
     layout = {node: k for k, node in enumerate(live_layout(packing, live))}
     names = Names()
-    names.namespace["data_of"] = operator.attrgetter("data")
+    names.namespace.update(data_of=operator.attrgetter("data"), math=math)
     lines = Lines()
     access = Access(packing, names, layout, lines)
     writer = PackWriter(access, Forms(names), _needs(packing, bool(live)))
@@ -68,14 +69,17 @@ def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
     return pack_all(graph, domains, set(live))
 
 
-def _finish(access: Access, loss: str, shown: str) -> None:
+def _finish(access: Access, loss: str, shown: str | None) -> None:
     """Hand back to the dynamic engine on nan or inf; else add the gradients, return."""
-    finite = f"{access.names.numpy}.isfinite"
-    access.emit(f"if not ({finite}(gx).all() and {finite}({loss}) and {finite}({shown}).all()):")
+    access.emit(f"loss = float({loss})")
+    # The sum is finite only if every term is (an overflow of the sum itself only costs a
+    # dynamic step).
+    total = "loss + float(gx.sum())" + (f" + float({shown}.sum())" if shown else "")
+    access.emit(f"if not math.isfinite({total}):")
     access.emit("return None  # nan or inf: the dynamic engine redoes the step", 3)
     access.emit("for leaf, gradient in zip(leaves, gx.tolist()):")
     access.emit("leaf.grad += gradient", 3)
-    access.emit(f"return float({loss}), {shown}.tolist()")
+    access.emit(f"return loss, {f'{shown}.tolist()' if shown else '[]'}")
 
 
 def live_layout(packing: Packing, live: list[int]) -> list[int]:
@@ -219,13 +223,13 @@ def _element(access: Access, node: int) -> str:
     return f"a{pack}[{flat // columns}, {flat % columns}]"
 
 
-def _outputs(access: Access, nodes: list[int]) -> str:
+def _outputs(access: Access, nodes: list[int]) -> str | None:
     """The outputs as one vector: gathered source by source, then put in order."""
     import numpy
 
     numpy_name = access.names.numpy
     if not nodes:
-        return access.temp(f"{numpy_name}.zeros(0)")
+        return None
     found = [access.packing.source_of(node) for node in nodes]
     by_source: dict[Source, list[int]] = {}
     for k, (source, _) in enumerate(found):
