@@ -392,3 +392,20 @@ def test_batch_inputs_kept_by_the_caller_or_computed_outside(
     assert_close(*dynamic_and_numpy(loss, [w, b, *xs]))
     step = opgrad.compile(loss, backend="numpy")
     assert "v1[" in step.source  # the regions' own inputs, gathered as one matrix
+
+
+def test_every_generated_name_is_of_its_kind(numpy: ModuleType) -> None:
+    # Locals follow LOCALS; the namespace holds k<n> names and FIXED ones only, so an op's
+    # global (whatever its name) is bound as k<n> and no local can shadow it.
+    from opgrad.compiler.arrays.names import FIXED, LOCALS
+    from opgrad.nn import DATASETS, MLP, outputs_and_loss
+    from tests.compiler.test_security import bound_names
+
+    data = DATASETS["spiral"](n=30, noise=0.1, seed=0)
+    model = MLP(2, [4, 3], seed=0)
+    step = opgrad.compile(lambda: outputs_and_loss(model, data, "cross-entropy"),
+                          backend="numpy")
+    assert not {n for n in bound_names(step.source) if not LOCALS.fullmatch(n)}
+    namespace = set(step._program.namespace)
+    assert all(n in FIXED or (n[0] == "k" and n[1:].isdigit()) for n in namespace)
+    assert not any(LOCALS.fullmatch(n) for n in namespace)

@@ -12,11 +12,14 @@ cannot shadow a local or be shadowed by one.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opgrad.compiler.inline import Constants
 
 NUMPY = "numpy"
+FIXED = frozenset({NUMPY, "math", "changed", "data_of"})  # in the namespace besides k<n>
+LOCALS = re.compile(r"[agtv]\d+(_\d+)?|gv\d+|step|leaves|x|gx|loss|leaf|gradient")
 
 
 class Names(Constants):
