@@ -129,7 +129,10 @@ def _forward(packing: Packing, writer: PackWriter) -> None:
         if kind == "pack":
             writer.forward(packing.packs[k])
             continue
-        _varying(access, k, packing.domains[k])
+        domain = packing.domains[k]
+        access.emit(f"# {len(domain.columns)} repeats of a region of {len(domain.template)} "
+                    "nodes: one column each")
+        _varying(access, k, domain)
         for pack in packing.packs:
             if pack.domain == k:
                 writer.forward(pack)
@@ -173,7 +176,8 @@ def _varying(access: Access, d: int, domain: Domain) -> None:
                          for nodes, row in zip(domain.varying, found, strict=True)])
     base = access.names.array(fixed)
     groups = _by_source(found)
-    access.emit(f"v{d} = {base}.copy()" if groups else f"v{d} = {base}")
+    shape = f"  # the inputs of each repeat, {len(found)} x {len(found[0])}"
+    access.emit(f"v{d} = {base}.copy()" if groups else f"v{d} = {base}{shape}")
     for source, (slots, columns, indices) in groups.items():
         target = f"v{d}[{_ints(access, slots)}, {_ints(access, columns)}]"
         access.emit(f"{target} = {_gather(access, source, indices)}")
