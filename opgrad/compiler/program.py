@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass
 
 from opgrad.compiler.inline import Constants, OpCode
-from opgrad.compiler.regions import Graph, Group, find_groups
+from opgrad.compiler.regions import Graph, Group, find_groups, grouped_nodes
 from opgrad.compiler.writer import (
     Source,
     Writer,
@@ -185,11 +185,7 @@ class _Main:
 
 def _schedule(graph: Graph, groups: list[Group]) -> list[int]:
     """What the step runs, in order: node i (>= 0), or group k (-1 - k) before its anchor."""
-    grouped = bytearray(len(graph.nodes))
-    for group in groups:
-        for region in group.instances:
-            for i in region:
-                grouped[i] = 1
+    grouped = grouped_nodes(len(graph.nodes), groups)
     top = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
     anchors = sorted((group.anchor, number) for number, group in enumerate(groups))
     schedule: list[int] = []

@@ -19,10 +19,16 @@ from opgrad.compiler.step import same_float
 from opgrad.core import make_node
 from tests.compiler.plugin_ops import extended_registry
 from tests.compiler.test_security import HOSTILE
-from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
+from tests.reference import (
+    Tree,
+    points,
+    repeated_trees,
+    tree_loss,
+    trees,
+)
 
 EXTENDED = extended_registry()
-FAST = settings(max_examples=int(__import__("os").environ.get("NP_EXAMPLES", "100")), deadline=None)
+FAST = settings(max_examples=100, deadline=None, derandomize=True)
 RTOL = 1e-12  # the README's contract for this backend
 a1, gx, k0, leaves = 3.0, 1.0, 2.0, 0.5  # named like the array step's own names (a rule reads them)
 
@@ -73,10 +79,7 @@ def assert_close(dynamic: list[float], compiled: list[float], sizes: list[float]
 @given(tree=trees(EXTENDED), point=points())
 def test_random_trees_over_every_op(numpy: ModuleType, tree: Tree, point: list[float]) -> None:
     with opgrad.use_registry(EXTENDED):
-        build(tree, point, EXTENDED)  # rejects ill-conditioned draws
-        leaves = [Value(v) for v in point]
-        loss = lambda: evaluate(tree, leaves, opgrad_call) + 0.0 * leaves[0]  # noqa: E731
-        assert_close(*dynamic_and_numpy(loss, leaves))
+        assert_close(*dynamic_and_numpy(*tree_loss(tree, point, EXTENDED)))
 
 
 @FAST
@@ -88,15 +91,7 @@ def test_random_batches_as_columns(numpy: ModuleType, tree: Tree, point: list[fl
     with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
         patch.setattr(graph_module, "MIN_REGION", 1)
         patch.setattr(program_module, "GROUPS_FROM", 1)
-        for c in constants:
-            build(tree, [*point[:2], c], EXTENDED)
-        leaves = [Value(v) for v in point[:2]]
-
-        def loss() -> Value:
-            copies = [evaluate(tree, [*leaves, Value(c)], opgrad_call) for c in constants]
-            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
-
-        assert_close(*dynamic_and_numpy(loss, leaves))
+        assert_close(*dynamic_and_numpy(*repeated_trees([tree], point, constants, EXTENDED)))
 
 
 @FAST
@@ -109,16 +104,7 @@ def test_random_batches_of_two_interleaved_kinds(numpy: ModuleType, first: Tree,
     with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
         patch.setattr(graph_module, "MIN_REGION", 1)
         patch.setattr(program_module, "GROUPS_FROM", 1)
-        for k, c in enumerate(constants):
-            build(kinds[k % 2], [*point[:2], c], EXTENDED)
-        leaves = [Value(v) for v in point[:2]]
-
-        def loss() -> Value:
-            copies = [evaluate(kinds[k % 2], [*leaves, Value(c)], opgrad_call)
-                      for k, c in enumerate(constants)]
-            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
-
-        assert_close(*dynamic_and_numpy(loss, leaves))
+        assert_close(*dynamic_and_numpy(*repeated_trees(kinds, point, constants, EXTENDED)))
 
 
 @pytest.mark.parametrize("name", sorted(EXTENDED))

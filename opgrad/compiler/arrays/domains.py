@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from opgrad.compiler.regions import Graph, Group
+from opgrad.compiler.regions import Graph, Group, grouped_nodes
 from opgrad.plugins.declaration import Op
 
 # An input of a template node: ("node", position) inside the domain, ("shared", node)
@@ -58,11 +58,7 @@ class Domain:
 
 def top_domain(graph: Graph, groups: list[Group]) -> Domain:
     """Every non-leaf node outside the groups, as one column."""
-    grouped = bytearray(len(graph.nodes))
-    for group in groups:
-        for region in group.instances:
-            for i in region:
-                grouped[i] = 1
+    grouped = grouped_nodes(len(graph.nodes), groups)
     nodes = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
     position = {node: p for p, node in enumerate(nodes)}
     inputs = [tuple(("node", position[j]) if j in position else ("shared", j)
