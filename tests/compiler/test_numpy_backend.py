@@ -395,3 +395,29 @@ def test_every_generated_name_is_of_its_kind(numpy: ModuleType) -> None:
     namespace = set(step._program.namespace)
     assert all(n in FIXED or (n[0] == "k" and n[1:].isdigit()) for n in namespace)
     assert not any(LOCALS.fullmatch(n) for n in namespace)
+
+
+def test_an_op_undefined_where_checks_sample_still_compiles(numpy: ModuleType,
+                                                            registry: object) -> None:
+    # No domain declared: the checks sample negative numbers, where log raises.
+    opgrad.register(lambda x: math.log(x) * 2.0, name="twolog", formula="d/dx 2 log x = 2 / x",
+                    local_grads=lambda x, out: (2.0 / x,))
+    w = Value(1.5)
+    loss = lambda: sum((opgrad.ops.twolog(w * c) for c in (1.0, 2.0)), 0.0 * w)  # noqa: E731
+    assert_close(*dynamic_and_numpy(loss, [w]))
+
+
+def test_a_wrong_algebra_declaration_is_refused(numpy: ModuleType, registry: object) -> None:
+    from opgrad.plugins.errors import RegistrationError
+
+    opgrad.register(lambda x, y: x - y, name="minus", algebra="sum",
+                    formula="d/dx (x - y) = 1; d/dy = -1", local_grads=lambda x, y, out: (1.0, -1.0))
+    w = Value(1.5)
+    with pytest.raises(ValueError, match=r"op 'minus' declares algebra='sum' \(x \+ y"):
+        opgrad.compile(lambda: opgrad.ops.minus(w, 2.0) * w, backend="numpy")
+    with pytest.raises(RegistrationError, match="algebra must be 'sum'.*got 'difference'"):
+        opgrad.register(lambda x, y: x - y, name="minus2", algebra="difference",  # type: ignore[typeddict-item]
+                        formula="d/dx", local_grads=lambda x, y, out: (1.0, -1.0))
+    with pytest.raises(RegistrationError, match="algebra='product' needs an op of two inputs"):
+        opgrad.register(lambda x: x, name="ident", algebra="product", formula="d/dx x = 1",
+                        local_grads=lambda x, out: (1.0,))

@@ -19,7 +19,7 @@ from opgrad.compiler import program as scalar_program
 from opgrad.compiler.arrays.access import Access
 from opgrad.compiler.arrays.domains import Domain, fold, group_domains, top_domain
 from opgrad.compiler.arrays.emit import PackWriter
-from opgrad.compiler.arrays.forms import Forms
+from opgrad.compiler.arrays.forms import Forms, check_algebra
 from opgrad.compiler.arrays.guards import write_guards
 from opgrad.compiler.arrays.leaves import live_leaves
 from opgrad.compiler.arrays.names import Names
@@ -60,6 +60,8 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
 
 def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
     """The graph in domains (one per kind of repeated region, and the top), folded, packed."""
+    for op in {id(op): op for op in graph.ops if op is not None and op.algebra}.values():
+        check_algebra(op)  # the sums and products below trust it
     groups = find_groups(graph) if with_groups else []
     domains = [top_domain(graph, groups)]
     for group in groups:
