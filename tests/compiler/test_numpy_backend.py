@@ -421,3 +421,20 @@ def test_a_wrong_algebra_declaration_is_refused(numpy: ModuleType, registry: obj
     with pytest.raises(RegistrationError, match="algebra='product' needs an op of two inputs"):
         opgrad.register(lambda x: x, name="ident", algebra="product", formula="d/dx x = 1",
                         local_grads=lambda x, out: (1.0,))
+
+
+BUILT_IN = opgrad.build_registry(autoload=False)
+RULES_ELEMENT_BY_ELEMENT = {"pow"}  # a rule with statements (its edge cases, one by one)
+
+
+@pytest.mark.parametrize("op", list(BUILT_IN.values()), ids=lambda op: op.name)
+def test_every_built_in_op_runs_as_array_code(numpy: ModuleType, op: Any) -> None:
+    from opgrad.compiler.arrays.forms import Forms
+    from opgrad.compiler.arrays.names import Names
+
+    forms = Forms(Names())
+    form = forms.of(op)
+    called = [forms.names.namespace[p] for p in form.forward
+              if isinstance(p, str) and p in forms.names.namespace]
+    assert not any(getattr(f, "__name__", "").endswith("_each") for f in called)
+    assert (form.partials is None) == (op.name in RULES_ELEMENT_BY_ELEMENT)
