@@ -345,8 +345,7 @@ def test_opgrad_train_takes_the_backend(numpy: ModuleType,
 
     from opgrad.cli import main
 
-    small = ["train", "--samples", "20", "--steps", "4", "--hidden", "4,4", "--quiet", "--json",
-             "--compile"]
+    small = ["train", "--samples", "20", "--steps", "4", "--hidden", "4,4", "--quiet", "--json"]
     results = []
     for backend in ("scalar", "numpy"):
         assert main([*small, "--backend", backend]) == 0

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opgrad.compiler.arrays.names import Names
-from opgrad.compiler.checks import forward_caller, rule_caller
+from opgrad.compiler.callers import forward_caller, rule_caller
 from opgrad.compiler.inline import (
     FLOAT,
     NotInlinable,
