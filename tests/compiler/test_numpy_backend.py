@@ -437,3 +437,20 @@ def test_every_built_in_op_runs_as_array_code(numpy: ModuleType, op: Any) -> Non
               if isinstance(p, str) and p in forms.names.namespace]
     assert not any(getattr(f, "__name__", "").endswith("_each") for f in called)
     assert (form.partials is None) == (op.name in RULES_ELEMENT_BY_ELEMENT)
+
+
+def test_a_new_batch_in_values_the_caller_keeps_needs_no_new_compile(numpy: ModuleType) -> None:
+    from opgrad.nn import MLP, make_moons
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    rows = [[Value(a), Value(b)] for a, b in make_moons(n=30, seed=0).x]
+
+    def loss() -> Value:
+        return sum((model(x).tanh() for x in rows), Value(0.0))  # type: ignore[no-any-return]
+
+    step = opgrad.compile(loss, backend="numpy")
+    for row, (a, b) in zip(rows, make_moons(n=30, seed=1).x, strict=True):
+        row[0].data, row[1].data = a, b
+    assert_close(*dynamic_and_numpy(loss, model.parameters()))
+    model.zero_grad()
+    assert close(step(), loss().data)
