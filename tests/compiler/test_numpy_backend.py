@@ -454,3 +454,16 @@ def test_a_new_batch_in_values_the_caller_keeps_needs_no_new_compile(numpy: Modu
     assert_close(*dynamic_and_numpy(loss, model.parameters()))
     model.zero_grad()
     assert close(step(), loss().data)
+
+
+def test_a_rule_with_the_wrong_number_of_partials_fails_as_in_backward(
+        numpy: ModuleType, registry: object) -> None:
+    opgrad.register(lambda x: 2.0 * x, name="twice", formula="d/dx 2x = 2",
+                    local_grads=lambda x, out: (2.0, 0.0))  # one partial too many
+    w = Value(0.5)
+    with pytest.raises(opgrad.BackwardError, match="op 'twice'") as dynamic:
+        opgrad.ops.twice(w).backward()
+    step = opgrad.compile(lambda: opgrad.ops.twice(w) * w, backend="numpy")
+    with pytest.raises(opgrad.BackwardError, match="op 'twice'") as compiled:
+        step()
+    assert str(dynamic.value).split(":")[-1] == str(compiled.value).split(":")[-1]
