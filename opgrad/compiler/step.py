@@ -62,6 +62,7 @@ class CompiledStep:
         return loss
 
     def _dynamic(self) -> float:
+        """The step by the dynamic engine: ``fn()`` again, then ``backward()``."""
         with enable_grad():
             root, outputs = _split(self.fn())
         root.backward()
@@ -84,7 +85,8 @@ class CompiledStep:
         ``.data``) are the caller's responsibility; this is the check.
         Leaves' ``.grad`` are left as they were. Two nans count as equal.
         A number passes within ``rtol`` of the dynamic one, relative to it or
-        to the largest number of the step (the numpy backend's contract).
+        to the largest number of the step (the numpy backend sums in another
+        order, so a gradient that cancels to about 0 differs in its last bits).
         """
         with enable_grad(), recording_comparisons() as comparisons:
             root, _ = _split(self.fn())
