@@ -12,6 +12,8 @@ are written once, as a loop. ``.source`` shows the code.
 :mod:`opgrad.compiler.arrays`): the same numbers within 1e-12, relative.
 """
 
-from opgrad.compiler.step import BACKENDS, CompiledStep, StructureChanged, compile
+from opgrad.compiler.step import BACKENDS, CompiledStep, StructureChanged, compile_step
 
-__all__ = ["BACKENDS", "CompiledStep", "StructureChanged", "compile"]
+compile = compile_step  # opgrad.compile: the public name (it shadows the builtin here only)
+
+__all__ = ["BACKENDS", "CompiledStep", "StructureChanged", "compile", "compile_step"]

@@ -1,8 +1,7 @@
-"""``compile(fn)`` and the step it returns."""
+"""``opgrad.compile(fn)`` (:func:`compile_step` here) and the step it returns."""
 
 from __future__ import annotations
 
-import builtins
 import itertools
 import math
 import traceback
@@ -47,7 +46,7 @@ class CompiledStep:
             raise StructureChanged(messages[k])
 
         namespace: dict[str, Any] = {**self._program.namespace, "changed": changed}
-        exec(builtins.compile(self.source, self._filename, "exec"), namespace)  # our own code
+        exec(compile(self.source, self._filename, "exec"), namespace)  # our own code
         return namespace["step"]  # type: ignore[no-any-return]
 
     def __call__(self) -> float:
@@ -125,7 +124,7 @@ def same_float(got: float, want: float, rtol: float = 0.0, scale: float = 0.0) -
     return abs(got - want) <= max(rtol * max(abs(want), scale), 1e-300)
 
 
-def compile(fn: Callable[[], Any], backend: str = "scalar") -> CompiledStep:
+def compile_step(fn: Callable[[], Any], backend: str = "scalar") -> CompiledStep:
     """Trace ``fn`` once and generate its step.
 
     ``fn`` takes no arguments and returns the loss Value, or ``(loss,

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from opgrad._typed import Value
-from opgrad.compiler import CompiledStep, StructureChanged, compile
+from opgrad.compiler import CompiledStep, StructureChanged, compile_step
 from opgrad.memory import gc_paused
 from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
@@ -138,7 +138,7 @@ def _dynamic_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
 
 def _compiled_step(model: MLP, data: Dataset, loss: str, l2: float, backend: str) -> Step:
     def trace() -> CompiledStep:
-        return compile(lambda: outputs_and_loss(model, data, loss, l2), backend=backend)
+        return compile_step(lambda: outputs_and_loss(model, data, loss, l2), backend=backend)
 
     step = trace()
 

@@ -161,7 +161,7 @@ def test_compiled_training_matches_dynamic_training(loss: str, traces: int,
     import opgrad.nn.training
 
     traced: list[object] = []
-    monkeypatch.setattr(opgrad.nn.training, "compile",
+    monkeypatch.setattr(opgrad.nn.training, "compile_step",
                         lambda fn, **options: traced.append(fn) or opgrad.compile(fn, **options))
 
     def train(compiled: bool) -> list[float]:
