@@ -48,16 +48,23 @@ def _sample_at(f: Callable[[Value], Value], x: float) -> tuple[float, float, flo
     return row if all(math.isfinite(v) for v in row) else None
 
 
+def sample_to_plot(f: Callable[[Value], Value], lo: float, hi: float, title: str
+                   ) -> tuple[list[float], list[float], list[float], list[float]]:
+    """:func:`sample`, refusing a function with no point to draw on the range."""
+    xs, ys, slopes, numeric = sample(f, lo, hi)
+    if not xs:
+        raise ValueError(f"{title} is undefined or not finite everywhere on [{lo:g}, {hi:g}] "
+                         "(with its slope): choose another range")
+    return xs, ys, slopes, numeric
+
+
 def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
                   path: str | os.PathLike[str] | None = None, title: str = "f(x)") -> object:
     """Plot f and its derivative (backward) with the finite-difference slope overlaid.
 
     Returns the matplotlib figure; with ``path`` it is also saved there.
     """
-    xs, ys, slopes, numeric = sample(f, lo, hi)  # bad input is named before matplotlib is
-    if not xs:
-        raise ValueError(f"{title} is undefined or not finite everywhere on [{lo:g}, {hi:g}] "
-                         "(with its slope): choose another range")
+    xs, ys, slopes, numeric = sample_to_plot(f, lo, hi, title)  # named before matplotlib is
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     axes.plot(xs, ys, label=title, linewidth=2)

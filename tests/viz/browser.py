@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "explorer.png"
 
 
-def start_chromium(profile: str) -> Any:
-    """A headless Chromium that keeps its console log, with a fresh profile in ``profile``."""
+def start_chromium(profile: str, flags: Sequence[str] = ()) -> Any:
+    """A headless Chromium that keeps its console log, with a fresh profile in ``profile``
+    (and any more command-line ``flags``)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+    for flag in [*FLAGS, f"--user-data-dir={profile}", *flags]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
