@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from opgrad.plugins import Registry
+    from opgrad.plugins.registry import Registry
     from opgrad.testing import OpCheck
 
 

@@ -8,7 +8,7 @@
 -0.0
 """
 
-from opgrad import nn, ops, testing, viz
+from opgrad import extend, guards, nn, ops, testing, viz
 from opgrad._typed import Value
 from opgrad.assembly import build_registry, default_registry, op, register, use_registry
 from opgrad.compiler import CompiledStep, StructureChanged, compile
@@ -21,20 +21,18 @@ from opgrad.core import (
 )
 from opgrad.derivatives import grad, jvp
 from opgrad.memory import gc_paused
-from opgrad.plugins import (
-    PluginLoadWarning,
-    RegistrationError,
-    UnknownOpError,
-    hookimpl,
-    hookspec,
-    value_of,
-)
+from opgrad.plugins.constant import Constant
+from opgrad.plugins.errors import PluginLoadWarning, RegistrationError, UnknownOpError
+from opgrad.plugins.hookspecs import hookimpl, hookspec
+from opgrad.plugins.rules import value_of
+from opgrad.viz import notebook
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackwardError",
     "CompiledStep",
+    "Constant",
     "PluginLoadWarning",
     "RegistrationError",
     "StructureChanged",
@@ -45,6 +43,7 @@ __all__ = [
     "compile",
     "default_registry",
     "enable_grad",
+    "extend",
     "gc_paused",
     "grad",
     "hookimpl",
@@ -63,6 +62,9 @@ __all__ = [
     "viz",
 ]
 
-# The one side effect of importing opgrad, last: build the registry (built-in
-# ops, then installed plugins) and bind its ops to Value and opgrad.ops.
+# The side effects of importing opgrad, last: Value gets its comparisons (guards
+# while compiling) and its notebook drawing (IPython is not imported), then the
+# registry is built (built-in ops, then installed plugins) and its ops bound.
+guards.bind_comparisons()
+notebook.bind_display()
 default_registry()

@@ -14,20 +14,12 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from opgrad import guards, ops
-from opgrad.core import Value
+from opgrad import ops
 from opgrad.ops import _arithmetic, _functions
-from opgrad.plugins import (
-    Binder,
-    Op,
-    OpOptions,
-    Registry,
-    autoload_disabled,
-    create_plugin_manager,
-    load_entry_points,
-    make_apply,
-    make_function,
-)
+from opgrad.plugins.binding import Binder, make_apply, make_function
+from opgrad.plugins.declaration import Op, OpOptions
+from opgrad.plugins.manager import autoload_disabled, create_plugin_manager, load_entry_points
+from opgrad.plugins.registry import Registry
 
 BUILTIN_PLUGINS = (("opgrad.arithmetic", _arithmetic), ("opgrad.functions", _functions))
 
@@ -88,20 +80,9 @@ def default_registry() -> Registry:
         return _active.under_construction
     registry = _active.registry
     if registry is None:
-        from opgrad.viz import notebook  # here, not at the top: viz imports this module
-
-        guards.bind_comparisons()
-        notebook.bind_display()  # Jupyter draws a Value (IPython itself is not imported)
         registry = build_registry()
         _active.activate(registry)
     return registry
-
-
-def bind_subclass(subclass: type[Value]) -> None:
-    """Bind every op of the active registry (and of any later one) onto a ``Value``
-    subclass, so that its results are of that subclass (``opgrad.compat`` uses this)."""
-    default_registry()
-    _active.binder.bind_subclass(subclass)
 
 
 @contextmanager

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opgrad.core import Value, fresh_pass, partials_of, topological_order
-from opgrad.core.graph import masks_zero_partials
+from opgrad.core import Value, topological_order
+from opgrad.core.graph import fresh_pass, partials_of, pass_lock
 from opgrad.plugins.rules import value_of
 
 
@@ -17,10 +17,11 @@ def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) ->
     the results are Values, so they can be differentiated again.
     """
     order = topological_order(root)
-    saved = fresh_pass(root, order, create_graph)
-    found = {node: node.grad for node in order}
-    for node, old in zip(order, saved, strict=True):
-        node.grad = old
+    with pass_lock:
+        saved = fresh_pass(root, order, Value(1.0) if create_graph else 1.0, create_graph)
+        found = {node: node.grad for node in order}
+        for node, old in zip(order, saved, strict=True):
+            node.grad = old
     return [found.get(x, 0.0) for x in inputs]
 
 
@@ -44,7 +45,7 @@ def jvp(
         if op is None or not any(p in tangent for p in node.parents):
             continue  # constants carry no tangent, so their (maybe nan) partials never count
         partials = partials_of(op, node, create_graph=False)
-        masks = masks_zero_partials(op)  # then a zero partial stops even a nan tangent
+        masks = op.mask_zero_partials  # then a zero partial stops even a nan tangent
         terms = (partial * tangent[parent]
                  for parent, partial in zip(node.parents, partials, strict=True)
                  if parent in tangent and (partial or not masks))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from opgrad import ops
 from opgrad.assembly import default_registry
 from opgrad.core import Value
+from opgrad.plugins.constant import Constant
 
 MAX_LENGTH = 2_000  # characters: expressions are typed by people
 MAX_DEPTH = 100  # nesting of calls, unary signs and right operands (see _children)
@@ -172,7 +173,7 @@ def _operands(node: ast.expr) -> list[ast.expr]:
 def _apply(node: ast.expr, operands: list[Value], leaves: Mapping[str, Value]) -> Value:
     result: Value
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        result = Value(node.value, label=repr(node.value))
+        result = Constant(node.value, label=repr(node.value))  # a number: no gradient
     elif isinstance(node, ast.Name):
         result = leaves[node.id]
     elif isinstance(node, ast.UnaryOp):

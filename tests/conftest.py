@@ -11,7 +11,7 @@ import pytest
 from hypothesis import settings
 
 import opgrad
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 
 pytest_plugins = ["pytester"]  # for testing opgrad's own pytest plugin
 

@@ -15,7 +15,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import opgrad
-from opgrad.plugins import Op, Registry
+from opgrad.plugins.declaration import Op
+from opgrad.plugins.registry import Registry
 
 Tree = tuple[Any, ...]
 N_VARS = 3

@@ -10,7 +10,7 @@ from typing import Any
 
 from opgrad.assembly import default_registry
 from opgrad.cli.common import CommandError, format_table, number
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
 

@@ -20,7 +20,6 @@ from opgrad.cli.common import (
     check_output,
     number,
 )
-from opgrad.cli.progress import progress_reporter
 from opgrad.core import BackwardError, Value, no_grad
 from opgrad.nn import (
     DATASETS,
@@ -40,6 +39,7 @@ from opgrad.nn import (
     save_model,
 )
 from opgrad.nn.optim import Optimizer, Schedule
+from opgrad.nn.progress import progress_reporter
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}

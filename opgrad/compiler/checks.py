@@ -8,10 +8,10 @@ does the same through these small callables, bound once per op.
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Real
 
-from opgrad.plugins import Op
+from opgrad.core.graph import checked_count, float_partial
 from opgrad.plugins.binding import checked_result
+from opgrad.plugins.declaration import Op
 
 
 def forward_caller(op: Op) -> Callable[..., float]:
@@ -33,22 +33,16 @@ def result_checker(op: Op) -> Callable[[object], float]:
 
 def partial_checker(op: Op) -> Callable[[object], float]:
     def checked(partial: object) -> float:
-        if isinstance(partial, Real):
-            return float(partial)
-        raise TypeError(f"op {op.name!r}: local_grads returned {type(partial).__name__} "
-                        f"{partial!r} as a partial; a rule must return real numbers")
+        return float_partial(op, None, partial)  # the error backward() raises
 
     return checked
 
 
 def rule_caller(op: Op) -> Callable[..., tuple[float, ...]]:
-    rule, arity, checked = op.local_grads, op.arity, partial_checker(op)
+    rule, arity = op.local_grads, op.arity
 
     def partials(*xs: float) -> tuple[float, ...]:
-        result = tuple(rule(*xs))
-        if len(result) != arity:
-            raise ValueError(f"op {op.name!r}: local_grads returned {len(result)} partial(s), "
-                             f"expected {arity}")
-        return tuple(p if type(p) is float else checked(p) for p in result)
+        result = tuple(checked_count(op, rule(*xs), arity))  # the error backward() raises
+        return tuple(p if type(p) is float else float_partial(op, None, p) for p in result)
 
     return partials

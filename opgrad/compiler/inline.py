@@ -28,8 +28,8 @@ from typing import Any
 
 from opgrad.compiler.checks import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
-from opgrad.plugins import Op
 from opgrad.plugins.binding import op_behind
+from opgrad.plugins.declaration import Op
 from opgrad.plugins.rules import value_of
 
 Template = tuple["str | int", ...]
@@ -96,14 +96,19 @@ class Constants:
         return found
 
 
-_RESERVED = re.compile(r"[vgcabd]\d+|ga\d+|d\d+_\d+|up|step|leaves|shared|rows|saved|outs|start|"
-                       r"back|changed|block\d+|zip|reversed|next|map|data_of")
+# Every name the generated code binds or calls itself: its locals and parameters (v3, g3,
+# d3_0, gs3, kind, row, values, ...), its functions and the builtins it uses. A name bound
+# to an object an op reads never matches (it becomes c<k> instead), so no local of the
+# step can shadow what a rule calls. tests/compiler/test_security.py checks the list.
+GENERATED_NAMES = re.compile(r"[a-z]{1,2}\d+(_\d+)?|up|step|leaves|shared|rows|row|kind|values|"
+                             r"saved|outs|start|back|changed|block\d+|zip|reversed|next|map|"
+                             r"data_of")
 
 
 def _readable(name: object) -> str:
     """``name`` if it can serve as a generated name, else ""."""
     ok = (isinstance(name, str) and name.isidentifier() and name.isascii()
-          and not keyword.iskeyword(name) and not _RESERVED.fullmatch(name))
+          and not keyword.iskeyword(name) and not GENERATED_NAMES.fullmatch(name))
     return name if ok else ""  # type: ignore[return-value]  # a str when ok
 
 

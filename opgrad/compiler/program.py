@@ -5,8 +5,8 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-from opgrad.compiler.graph import Graph, Group, find_groups
 from opgrad.compiler.inline import Constants, OpCode
+from opgrad.compiler.regions import Graph, Group, find_groups
 from opgrad.compiler.writer import (
     Source,
     Writer,
@@ -42,9 +42,7 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
     if missing:
         raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
                          "graph, so the compiled step cannot compute them")
-    # Comparisons of values in this graph become guards; others cannot be checked.
-    guards = [c for c in comparisons if c[0] in index
-              and (not isinstance(c[2], Value) or c[2] in index)]
+    guards = comparisons  # every compared value is in the traced graph: each is checked
     guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
     graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
     constants = Constants()

@@ -9,11 +9,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from opgrad.compiler.graph import Graph
 from opgrad.compiler.program import Program, write_program
+from opgrad.compiler.regions import Graph
 from opgrad.core import Value, enable_grad, topological_order
 from opgrad.derivatives import grad
-from opgrad.guards import recording_comparisons
+from opgrad.guards import Comparison, recording_comparisons
 from opgrad.memory import gc_paused
 
 _serial = itertools.count()
@@ -71,9 +71,9 @@ class CompiledStep:
         ``.data``) are the caller's responsibility; this is the check.
         Leaves' ``.grad`` are left as they were. Two nans count as equal.
         """
-        with enable_grad():
+        with enable_grad(), recording_comparisons() as comparisons:
             root, _ = _split(self.fn())
-        order = topological_order(root)
+        order = traced_order(root, comparisons)
         if Graph.of(order).shape() != self._shape:
             raise StructureChanged("the function now builds a different graph than the one "
                                    "compiled (data-dependent control flow?): compile it again")
@@ -116,9 +116,29 @@ def compile(fn: Callable[[], Any]) -> CompiledStep:
     with gc_paused(), enable_grad(), recording_comparisons() as comparisons:
         root, outputs = _split(fn())
     with gc_paused():
-        order = topological_order(root)
+        order = traced_order(root, comparisons)
         program = write_program(order, root, outputs, comparisons)
         return CompiledStep(fn, program, program.shape, len(order))
+
+
+def traced_order(root: Value, comparisons: list[Comparison]) -> list[Value]:
+    """The loss's graph in ``backward()``'s order, with the graphs of compared values that
+    it does not hold (``max(xs)`` compares values it then drops) placed before the loss,
+    so that the step computes them and checks every comparison each call."""
+    order = topological_order(root)
+    seen, extra = set(order), []
+    for left, _, right, _ in comparisons:
+        for side in (left, right) if isinstance(right, Value) else (left,):
+            if side not in seen:
+                new = [node for node in topological_order(side) if node not in seen]
+                seen.update(new)
+                extra += new
+    if root in {parent for node in extra for parent in node.parents}:
+        raise ValueError("opgrad.compile: fn compared a value computed from the loss it "
+                         "returns; the compiled step cannot check that comparison before the "
+                         "loss is known: compare before computing the loss, or call fn "
+                         "without compiling")
+    return [*order[:-1], *extra, root] if extra else order
 
 
 def _split(result: Any) -> tuple[Value, list[Value]]:

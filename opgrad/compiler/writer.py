@@ -10,8 +10,8 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from opgrad.compiler.graph import Graph, Group
 from opgrad.compiler.inline import OpCode, render
+from opgrad.compiler.regions import Graph, Group
 
 MAX_INLINE_DEPTH = 40  # Python's parser refuses more than 200 nested parentheses
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opgrad.core.value import OpLike, Value
+
+# One pass at a time: a pass parks every grad it touches while it runs, so two
+# passes into shared leaves must not interleave (the sum of both stays exact).
+pass_lock = threading.RLock()
+
+
+rules_on_values = threading.local()  # .active: a rule runs on Values (float(Value) refuses)
 
 
 class BackwardError(RuntimeError):
@@ -49,25 +57,23 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, *, create_graph: bool = False) -> None:
+def backward(root: Value, seed: Any, create_graph: bool) -> None:
     """Apply the chain rule from ``root``; leaves accumulate, a failed pass changes nothing."""
     order = topological_order(root)
-    saved = fresh_pass(root, order, create_graph)
-    # Leaves add this pass to what they had (so two passes give exactly 2x).
-    for node, grad in zip(order, saved, strict=True):
-        if node._made_by is None and not (type(grad) is float and grad == 0.0):
-            node.grad = grad + node.grad
+    with pass_lock:
+        saved = fresh_pass(root, order, seed, create_graph)
+        # Leaves add this pass to what they had (so two passes give exactly 2x).
+        for node, grad in zip(order, saved, strict=True):
+            if node._made_by is None and not (type(grad) is float and grad == 0.0):
+                node.grad = grad + node.grad
 
 
-def fresh_pass(root: Value, order: list[Value], create_graph: bool) -> list[Any]:
-    """The chain rule from ``root`` with every grad reset first; returns the old grads.
-
-    If a rule fails, every grad is put back before the error propagates.
-    """
+def fresh_pass(root: Value, order: list[Value], seed: Any, create_graph: bool) -> list[Any]:
+    """The chain rule from ``root`` on zeroed grads (hold ``pass_lock``): the old grads."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
-    root.grad = type(root)(1.0) if create_graph else 1.0
+    root.grad = seed
     try:
         _propagate(order, create_graph)
     except BaseException:
@@ -88,35 +94,30 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             for parent, partial in zip(node.parents, partials_of(op, node, create_graph),
                                        strict=True):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
-                if getattr(partial, "data", partial) or not masks_zero_partials(op):
+                if getattr(partial, "data", partial) or not op.mask_zero_partials:
                     parent.grad = parent.grad + partial * upstream
         # On the two unrolled paths below, first (and second) are single Values:
         # the type test above says so, mypy cannot see it (hence the ignores).
         elif second is None:  # unary on floats: the same, unrolled for speed
             try:
                 (dfirst,) = op.local_grads(first.data, node.data)  # type: ignore[union-attr]
-            except Exception as exc:
-                raise _failure(op, node, exc) from exc
+            except Exception:
+                (dfirst,) = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float:
-                dfirst = _float_partial(op, node, dfirst)
-            if dfirst or not masks_zero_partials(op):  # a nonzero (or nan) partial always counts
+                dfirst = float_partial(op, node, dfirst)
+            if dfirst or not op.mask_zero_partials:  # a nonzero (or nan) partial always counts
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
             try:
                 dfirst, dsecond = op.local_grads(first.data, second.data, node.data)  # type: ignore[union-attr]
-            except Exception as exc:
-                raise _failure(op, node, exc) from exc
+            except Exception:
+                dfirst, dsecond = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float or type(dsecond) is not float:
-                dfirst, dsecond = (_float_partial(op, node, d) for d in (dfirst, dsecond))
-            if dfirst or not masks_zero_partials(op):
+                dfirst, dsecond = (float_partial(op, node, d) for d in (dfirst, dsecond))
+            if dfirst or not op.mask_zero_partials:
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
-            if dsecond or not masks_zero_partials(op):
+            if dsecond or not op.mask_zero_partials:
                 second.grad = second.grad + dsecond * upstream
-
-
-def masks_zero_partials(op: OpLike) -> bool:
-    """Whether a zero partial of ``op`` stops the gradient (even nan), as PyTorch's relu does."""
-    return getattr(op, "mask_zero_partials", False) is True
 
 
 def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
@@ -124,38 +125,41 @@ def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
     parents = node.parents
     try:
         if create_graph:  # partials as Values, so they can be differentiated again
-            partials = op.local_grads(*parents, node)
+            previous, rules_on_values.active = getattr(rules_on_values, "active", False), True
+            try:
+                partials = op.local_grads(*parents, node)
+            finally:
+                rules_on_values.active = previous
         else:
             partials = op.local_grads(*[p.data for p in parents], node.data)
-        count = len(partials)
     except Exception as exc:
-        raise _failure(op, node, exc, create_graph) from exc
-    if count != len(parents):
-        raise _failure(op, node, f"local_grads returned {count} partial(s), "
-                                 f"expected {len(parents)}")
-    return partials if create_graph else [_float_partial(op, node, p) for p in partials]
+        raise _failure(op, node, exc) from exc
+    partials = checked_count(op, partials, len(parents), node)
+    return partials if create_graph else [float_partial(op, node, p) for p in partials]
 
 
-def _float_partial(op: OpLike, node: Value, partial: object) -> float:
+def checked_count(op: OpLike, partials: Any, inputs: int, node: Value | None = None) -> Any:
+    """``partials`` if one per input, else the error every path raises (compile, bridges)."""
+    count = len(partials) if hasattr(partials, "__len__") else None
+    if count != inputs:
+        what = type(partials).__name__ if count is None else f"{count} partial(s)"
+        raise _failure(op, node, f"local_grads returned the wrong number of partials: {what} "
+                                 f"for {inputs} input(s) (one per input, in input order)")
+    return partials
+
+
+def float_partial(op: OpLike, node: Value | None, partial: object) -> float:
     """A partial computed on floats, as a float: anything but a real number is a bug."""
     if isinstance(partial, Real):  # float, int, bool, NumPy's floats
         return float(partial)
-    hint = " (partials may be Values only under create_graph=True)" if isinstance(
-        partial, type(node)) else ""
     raise _failure(op, node, f"local_grads returned {type(partial).__name__} {partial!r} as a "
-                             f"partial; a rule must return real numbers{hint}")
+                             f"partial; a rule returns real numbers (Values under create_graph)")
 
 
-def _failure(op: OpLike, node: Value, exc: Exception | str,
-             create_graph: bool = False) -> BackwardError:
+def _failure(op: OpLike, node: Value | None, exc: Exception | str) -> BackwardError:
     """The error naming the op, its inputs and what its rule did wrong."""
-    if isinstance(exc, str):
-        problem = exc
-    elif isinstance(exc, ValueError) and "values to unpack" in str(exc):
-        problem = f"local_grads returned the wrong number of partials ({exc})"
-    else:
-        problem = f"local_grads failed: {exc!r}"
-    if create_graph and isinstance(exc, TypeError):  # e.g. math.exp(a Value)
+    problem = exc if isinstance(exc, str) else f"local_grads failed: {exc!r}"
+    if isinstance(exc, TypeError) and "Value" in str(exc):  # e.g. math.exp(a Value)
         problem += "; to run on Values, a rule must use operators and opgrad.ops, not math.*"
-    inputs = ", ".join(repr(p.data) for p in node.parents)
-    return BackwardError(f"op {op.name!r} at inputs ({inputs}): {problem}")
+    inputs = "" if node is None else f" at inputs ({', '.join(repr(p.data) for p in node.parents)})"
+    return BackwardError(f"op {op.name!r}{inputs}: {problem}")

@@ -1,7 +1,5 @@
-"""The scalar node: a float, its gradient, its inputs and the op that made it.
-
-The core never names an op: the plugin layer attaches one method per op to Value.
-"""
+"""The scalar node (a float, its gradient, its inputs, its op) and grad mode. No op is named
+here: the plugin layer attaches one method per op to Value."""
 
 from __future__ import annotations
 
@@ -11,17 +9,20 @@ from contextlib import AbstractContextManager, contextmanager
 from numbers import Real
 from typing import Any, Protocol
 
-from opgrad.core.graph import backward as _backward
+from opgrad.core import graph
 
 
 class OpLike(Protocol):
-    """What the core needs from an op: its name and its local-gradient rule."""
+    """What the core needs of an op: its name, its rule, whether a zero partial masks."""
 
     @property
     def name(self) -> str: ...
 
     @property
     def local_grads(self) -> Callable[..., Any]: ...
+
+    @property
+    def mask_zero_partials(self) -> bool: ...
 
 
 class _GradMode(threading.local):
@@ -85,11 +86,8 @@ class Value:
             data = _as_float(data)
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.data = data
-        self.grad = 0.0
-        self.label = label
-        self._made_by = None
-        self._in1 = self._in2 = None
+        self.data, self.grad, self.label = data, 0.0, label
+        self._made_by = self._in1 = self._in2 = None
 
     @property
     def declaration(self) -> OpLike | None:
@@ -107,9 +105,7 @@ class Value:
         first, second = self._in1, self._in2
         if second is not None:
             return (first, second)  # type: ignore[return-value]  # binary: first is a Value
-        if first is None:
-            return ()
-        return first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
+        return () if first is None else first if type(first) is tuple else (first,)  # type: ignore[return-value]  # narrowed
 
     # micrograd's names, for code written against micrograd (no memory per node).
     @property
@@ -121,12 +117,23 @@ class Value:
         made_by = self._made_by
         return "" if made_by is None else getattr(made_by, "operator", None) or made_by.name
 
-    def backward(self, *, create_graph: bool = False) -> None:
-        """Fill ``.grad`` of every node feeding this one with d(self)/d(node).
+    def backward(self, gradient: float | Value | None = None, *,
+                 create_graph: bool = False) -> None:
+        """``.grad`` of every node feeding this one += d(self)/d(node) * gradient (1.0)."""
+        seed: Any = 1.0 if gradient is None else gradient if isinstance(
+            gradient, Value) else _as_float(gradient, "backward(gradient=...)")
+        if create_graph != isinstance(seed, Value):
+            seed = Value(seed) if create_graph else seed.data
+        graph.backward(self, seed, create_graph)
 
-        Leaves accumulate; with ``create_graph=True`` the grads are Values.
-        """
-        _backward(self, create_graph=create_graph)
+    def __float__(self) -> float:
+        if getattr(graph.rules_on_values, "active", False):  # math.exp(x) in a rule: cut off x
+            raise TypeError("float() of a Value in a rule running on Values (create_graph)")
+        return self.data
+
+    def item(self) -> float:
+        """The number this Value holds (``.data``), as PyTorch's ``tensor.item()``."""
+        return self.data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -135,29 +142,24 @@ class Value:
 
 def make_node(data: float, op: OpLike, first: Value | tuple[Value, ...],
               second: Value | None = None, kind: type[Value] = Value) -> Value:
-    """A new Value (of class ``kind``) computed by ``op`` from ``first`` (and ``second``),
-    or from the tuple ``first`` for three or more inputs; a leaf under no_grad."""
+    """A ``kind`` node of ``op`` on ``first`` (and ``second``), or on the tuple ``first``."""
     node = _new_value(kind)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node._made_by = op
-    node._in1, node._in2 = first, second
+    node.data, node.grad, node.label = data, 0.0, ""
+    node._made_by, node._in1, node._in2 = op, first, second
     if _threads_without_grad and not _grad_mode.enabled:  # this thread is in no_grad
-        node._made_by = None
-        node._in1 = node._in2 = None
+        node._made_by = node._in1 = node._in2 = None
     return node
 
 
 _new_value = object.__new__
 
 
-def _as_float(data: object) -> float:
+def _as_float(data: object, who: str = "Value()") -> float:
     # bool is a Real too; it is accepted as 0.0 / 1.0 like float(True).
     if isinstance(data, Real):
         try:
             return float(data)
         except OverflowError:
-            raise ValueError(f"Value() got {type(data).__name__} too large for a float") from None
+            raise ValueError(f"{who} got {type(data).__name__} too large for a float") from None
     hint = " (pass a number, e.g. float(s))" if isinstance(data, str) else ""
-    raise TypeError(f"Value() takes a real number, got {type(data).__name__}: {data!r}{hint}")
+    raise TypeError(f"{who} takes a real number, got {type(data).__name__}: {data!r}{hint}")

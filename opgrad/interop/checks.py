@@ -9,7 +9,8 @@ from typing import Any
 from opgrad.core import Value
 from opgrad.interop.common import resolve_op
 from opgrad.interop.torch_bridge import import_torch, to_torch
-from opgrad.plugins import Op, make_apply
+from opgrad.plugins.binding import make_apply
+from opgrad.plugins.declaration import Op
 from opgrad.testing import sample_points
 
 

@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad.assembly import default_registry
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing import sample_points
 
 
@@ -20,7 +20,7 @@ def resolve_op(op: str | Op) -> Op:
     if isinstance(op, Op):
         return op
     if not isinstance(op, str):
-        raise TypeError(f"expected an op name or an opgrad.plugins.Op, got {type(op).__name__}")
+        raise TypeError(f"expected an op name or an opgrad.extend.Op, got {type(op).__name__}")
     registry = default_registry()
     if op not in registry:
         raise BridgeError(f"no op named {op!r} is registered; `opgrad ops` lists them")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from opgrad.plugins import Op
 from opgrad.plugins.binding import array_handlers
+from opgrad.plugins.declaration import Op
 
 
 def on_torch(op: Op, args: tuple[Any, ...]) -> Any:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 Products = Callable[[Any, tuple[Any, ...], Any, tuple[bool, ...]], tuple[Any, ...]]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from opgrad._optional import require
 from opgrad.interop.common import array_forward, bridge_failure, check_points, close, resolve_op
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 _bridges: dict[Op, Callable[..., Any]] = {}
 

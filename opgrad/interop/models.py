@@ -8,7 +8,7 @@ from typing import Any
 
 from opgrad.assembly import default_registry
 from opgrad.interop.torch_bridge import import_torch, to_torch
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 
 def mlp_to_torch(mlp: Any, dtype: Any = None) -> Any:

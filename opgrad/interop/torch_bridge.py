@@ -28,7 +28,7 @@ from opgrad.interop.common import (
     resolve_op,
 )
 from opgrad.interop.fused import FusedProducts, Products, chain_term, weighted_partials
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 
 # Keyed by id(op), not op (the bridge holds its op, so the id stays its own): Dynamo
 # guards a dict keyed by objects on its length, so every new bridge would recompile

@@ -4,6 +4,7 @@ from opgrad.nn.data import DATASETS, Dataset, make_circles, make_moons, make_spi
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mean, mse_loss
 from opgrad.nn.module import MLP, Layer, Module, Neuron, parameter_count
 from opgrad.nn.optim import SGD, Adam, AdamW, Optimizer, linear_decay
+from opgrad.nn.progress import StepResult
 from opgrad.nn.serialize import (
     MAX_MODEL_BYTES,
     ModelFileError,
@@ -14,7 +15,6 @@ from opgrad.nn.serialize import (
 from opgrad.nn.training import (
     LOSSES,
     DivergenceError,
-    StepResult,
     accuracy,
     fit,
     objective,

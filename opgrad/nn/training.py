@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from opgrad._typed import Value
 from opgrad.compiler import CompiledStep, StructureChanged, compile
@@ -13,6 +12,7 @@ from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from opgrad.nn.module import MLP
 from opgrad.nn.optim import Optimizer
+from opgrad.nn.progress import StepResult
 
 LOSSES = ("hinge", "bce", "mse", "cross-entropy")
 
@@ -24,16 +24,6 @@ class DivergenceError(ArithmeticError):
         super().__init__(f"training diverged at step {step}: the loss is {loss} (try a smaller "
                          "learning rate)")
         self.step, self.loss = step, loss
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """One training step: its index (1-based), loss, accuracy and learning rate."""
-
-    step: int
-    loss: float
-    accuracy: float
-    lr: float
 
 
 def outputs_and_loss(model: MLP, data: Dataset, loss: str = "hinge", l2: float = 1e-4

@@ -13,7 +13,7 @@ from numbers import Real
 from typing import Any
 
 from opgrad import ops
-from opgrad.plugins import RegisterOp, hookimpl, value_of
+from opgrad.extend import RegisterOp, hookimpl, value_of
 
 
 @hookimpl

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from opgrad import ops
-from opgrad.plugins import RegisterOp, hookimpl
+from opgrad.extend import RegisterOp, hookimpl
 
 
 def _sigmoid(x: float) -> float:

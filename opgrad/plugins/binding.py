@@ -12,6 +12,7 @@ from numbers import Real
 from typing import Any
 
 from opgrad.core import Value, make_node
+from opgrad.plugins.constant import Constant, result_class
 from opgrad.plugins.declaration import Op
 
 Apply = Callable[..., Value]
@@ -54,10 +55,11 @@ def checked_result(op: Op, out: object, inputs: tuple[Any, ...]) -> float:
         raise forward_error(op, inputs, exc) from None
 
 
-def make_apply(op: Op, kind: type[Value] = Value) -> Apply:
+def make_apply(op: Op) -> Apply:
     """``apply(*values) -> Value``: run the forward on Values and record the node.
 
-    The node is of class ``kind``: a Value subclass (opgrad.compat's) keeps its class.
+    The node takes the most derived class of its inputs (constants aside), so a Value
+    subclass (opgrad.compat's) keeps its class.
     """
     forward = op.forward
     if op.arity == 1:
@@ -69,7 +71,8 @@ def make_apply(op: Op, kind: type[Value] = Value) -> Apply:
                 raise forward_error(op, (x.data,), exc) from exc
             if type(out) is not float:
                 out = checked_result(op, out, (x.data,))
-            return make_node(out, op, x, None, kind)
+            kind = type(x)
+            return make_node(out, op, x, None, kind if kind is not Constant else Value)
 
         return apply_unary
     if op.arity == 2:
@@ -79,20 +82,21 @@ def make_apply(op: Op, kind: type[Value] = Value) -> Apply:
             if not isinstance(y, Value):
                 if not isinstance(y, Real):
                     return NotImplemented
-                y = Value(y)  # type: ignore[arg-type]  # Real checked above
+                y = Constant(y)  # type: ignore[arg-type]  # Real checked above
             try:
                 out = forward(x.data, y.data)
             except (ValueError, ArithmeticError) as exc:
                 raise forward_error(op, (x.data, y.data), exc) from exc
             if type(out) is not float:
                 out = checked_result(op, out, (x.data, y.data))
-            return make_node(out, op, x, y, kind)
+            kind = type(x)
+            return make_node(out, op, x, y, kind if kind is type(y) else result_class(x, y))
 
         return apply_binary
 
     def apply_many(*xs: Value) -> Value:
         inputs = tuple(x.data for x in xs)
-        return make_node(call_forward(op, inputs), op, xs, None, kind)  # inputs in one tuple
+        return make_node(call_forward(op, inputs), op, xs, None, result_class(*xs))
 
     return apply_many
 
@@ -147,7 +151,7 @@ def as_values(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
     """Each argument as a Value (numbers become constant leaves), or the op's TypeError."""
     _check_operands(op, args)
     try:
-        return tuple(x if isinstance(x, Value) else Value(x) for x in args)
+        return tuple(x if isinstance(x, Value) else Constant(x) for x in args)
     except ValueError as exc:  # a number too large for a float
         raise forward_error(op, args, exc) from None
 
@@ -214,64 +218,36 @@ def make_operator_methods(op: Op, apply: Apply) -> dict[str, Callable[..., Any]]
             return apply(other, self)
         if not isinstance(other, Real):
             return NotImplemented
-        return apply(Value(other), self)  # type: ignore[arg-type]  # Real checked above
+        return apply(Constant(other), self)  # type: ignore[arg-type]  # Real checked above
 
     return {name: apply, reflected_name: reflected}
 
 
 class Binder:
-    """Attaches ops to the ``Value`` class (and subclasses) and to a namespace, and can
-    take them off."""
+    """Attaches ops to the ``Value`` class and to a namespace, and can take them off."""
 
     def __init__(self, namespace: MutableMapping[str, Any]) -> None:
         self.namespace = namespace
         self._installed: dict[str, list[str]] = {}  # op name -> Value attributes set
-        self._ops: dict[str, Op] = {}
-        self._subclasses: dict[type[Value], frozenset[str]] = {}  # -> attributes it defines
 
     def bind(self, op: Op) -> None:
         """Install ``op`` (replacing an earlier op of the same name)."""
         self.unbind(op.name)
-        self._ops[op.name] = op
-        self.namespace[op.name] = self._attach(op, Value)
-        for subclass in self._subclasses:
-            self._attach(op, subclass)
-
-    def bind_subclass(self, subclass: type[Value]) -> None:
-        """Give ``subclass`` its own copy of every op (now and later) whose results are of
-        ``subclass``; the methods it defines itself are kept."""
-        # What it defines itself, read before the first binding (binding twice changes nothing).
-        self._subclasses.setdefault(subclass, frozenset(vars(subclass)))
-        for op in self._ops.values():
-            self._attach(op, subclass)
-
-    def _attach(self, op: Op, kind: type[Value]) -> Callable[..., Any]:
-        apply = make_apply(op, kind)
+        apply = make_apply(op)
         function = make_function(op, apply)
         attributes = {op.name: make_method(op, apply, function),
                       **make_operator_methods(op, apply)}
-        own = self._own_attributes(kind)
         for attribute, method in attributes.items():
-            if attribute not in own:
-                setattr(kind, attribute, method)
+            setattr(Value, attribute, method)
         self._installed[op.name] = list(attributes)
-        return function
+        self.namespace[op.name] = function
 
     def unbind(self, name: str) -> None:
         """Remove what :meth:`bind` installed for the op ``name``, if anything."""
-        self._ops.pop(name, None)
         for attribute in self._installed.pop(name, []):
-            for kind in self._classes():
-                if attribute in vars(kind) and attribute not in self._own_attributes(kind):
-                    delattr(kind, attribute)
+            if attribute in vars(Value):
+                delattr(Value, attribute)
         self.namespace.pop(name, None)
-
-    def _classes(self) -> list[type[Value]]:
-        return [Value, *self._subclasses]
-
-    def _own_attributes(self, kind: type[Value]) -> frozenset[str]:
-        """What a subclass defined itself before it was bound: never replaced."""
-        return self._subclasses.get(kind, frozenset())
 
     def unbind_all(self) -> None:
         """Remove every op this binder installed."""

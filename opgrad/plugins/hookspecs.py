@@ -27,7 +27,7 @@ class RegisterOp(Protocol):
 def register_ops(register: RegisterOp) -> None:
     """Declare this plugin's ops by calling ``register(forward, **options)`` once per op.
 
-    ``options`` are the keywords of :class:`opgrad.plugins.OpOptions`, the
+    ``options`` are the keywords of :class:`opgrad.extend.OpOptions`, the
     same as :func:`opgrad.op` takes. pluggy calls plugins one at a time,
     built-ins first and then entry points of group ``opgrad``; if any
     registration of a plugin fails, none of its ops are kept and the failure

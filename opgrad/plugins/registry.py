@@ -30,6 +30,7 @@ class Registry(Mapping[str, Op]):
     def __init__(self, plugin_manager: pluggy.PluginManager) -> None:
         self.plugin_manager = plugin_manager
         self._ops: dict[str, Op] = {}
+        self._operators: dict[tuple[str, int], Op] = {}  # (operator, arity) -> its op
         self._listeners: list[Callable[[Op], None]] = []
 
     def __getitem__(self, name: str) -> Op:
@@ -59,29 +60,46 @@ class Registry(Mapping[str, Op]):
 
     def add_all(self, ops: list[Op]) -> list[Op]:
         """Add a batch of ops atomically: all of them, or none if any conflicts."""
-        for index, op in enumerate(ops):
-            self._check_conflicts(op, ops[:index])
+        names: dict[str, Op] = {}
+        operators: dict[tuple[str, int], Op] = {}
+        for op in ops:  # each op checked once against dicts: linear in the number of ops
+            self._check_conflicts(op, names, operators)
+            names[op.name] = op
+            if op.operator is not None:
+                operators[op.operator, op.arity] = op
         for op in ops:
-            self._ops[op.name] = op
+            self._store(op)
             for listener in self._listeners:
                 listener(op)
         return ops
 
-    def _check_conflicts(self, op: Op, batch: list[Op]) -> None:
-        existing = {o.name: o for o in self._ops.values() if o.plugin != op.plugin}
-        existing.update({o.name: o for o in batch})
-        clash = existing.get(op.name)
+    def _store(self, op: Op) -> None:
+        replaced = self._ops.get(op.name)
+        if replaced is not None and replaced.operator is not None:
+            self._operators.pop((replaced.operator, replaced.arity), None)
+        self._ops[op.name] = op
+        if op.operator is not None:
+            self._operators[op.operator, op.arity] = op
+
+    def _check_conflicts(self, op: Op, names: dict[str, Op],
+                         operators: dict[tuple[str, int], Op]) -> None:
+        """``op`` against the batch so far and the ops of other plugins (the same plugin's
+        ops are replaced: a notebook cell run twice)."""
+        clash = names.get(op.name) or _of_another_plugin(self._ops.get(op.name), op)
         if clash is not None:
             raise RegistrationError(
                 f"op {op.name!r} is registered by both plugin {clash.plugin!r} and plugin "
                 f"{op.plugin!r}; rename one of them"
             )
-        for other in existing.values():
-            if op.operator is not None and (other.operator, other.arity) == (op.operator, op.arity):
-                raise RegistrationError(
-                    f"operator {op.operator!r} is claimed by op {other.name!r} (plugin "
-                    f"{other.plugin!r}) and op {op.name!r} (plugin {op.plugin!r})"
-                )
+        if op.operator is None:
+            return
+        key = (op.operator, op.arity)
+        other = operators.get(key) or _of_another_plugin(self._operators.get(key), op)
+        if other is not None:
+            raise RegistrationError(
+                f"operator {op.operator!r} is claimed by op {other.name!r} (plugin "
+                f"{other.plugin!r}) and op {op.name!r} (plugin {op.plugin!r})"
+            )
 
     def add_plugin(self, plugin: object, name: str | None = None) -> list[Op]:
         """Register ``plugin`` with the plugin manager and collect its ops through the hook.
@@ -135,3 +153,7 @@ class Registry(Mapping[str, Op]):
         except Exception as exc:
             raise RegistrationError(f"plugin {plugin_name!r}: {HOOK} raised {exc!r}") from exc
         return declared
+
+
+def _of_another_plugin(existing: Op | None, op: Op) -> Op | None:
+    return existing if existing is not None and existing.plugin != op.plugin else None

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from opgrad.core import BackwardError, Value, no_grad, topological_order
+from opgrad.core.graph import checked_count
 from opgrad.derivatives import grad, jvp
-from opgrad.plugins import Op, op_of
+from opgrad.plugins.declaration import Op, op_of
 from opgrad.plugins.rules import value_of
 from opgrad.testing.numeric import numerical_gradient
 
@@ -162,11 +163,11 @@ def _rule_disagreement(
     """What is wrong with ``op``'s rule at ``inputs`` (vs its forward), or ""."""
     at = ", ".join(f"{x:.6g}" for x in inputs)
     try:
-        rule = [float(p) for p in op.local_grads(*inputs, out)]
+        rule = [float(p) for p in checked_count(op, op.local_grads(*inputs, out), op.arity)]
+    except BackwardError as exc:  # the message every path gives for a wrong count
+        return f"at ({at}): {exc}"
     except Exception as exc:  # a rule author's bug, reported rather than raised
         return f"at ({at}) its local_grads raise {exc!r}"
-    if len(rule) != op.arity:
-        return f"at ({at}) its local_grads return {len(rule)} partial(s) for {op.arity} input(s)"
     try:  # the forward may leave its real domain within eps (a negative base, say)
         numeric = [float(n) for n in numerical_gradient(op.forward, inputs, eps)]
     except (TypeError, ValueError, ArithmeticError):

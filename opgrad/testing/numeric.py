@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from opgrad.html_table import html_table
+
 
 def numerical_derivative(f: Callable[[float], float], x: float, h: float = 1e-6) -> float:
     """The central difference (f(x + h) - f(x - h)) / 2h: the slope of f at x.
@@ -56,8 +58,6 @@ class Sensitivity:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:  # a notebook shows the bumps as a table
-        from opgrad.viz.tables import sensitivity_table
-
         return sensitivity_table(self)
 
     def slopes(self) -> dict[str, float]:
@@ -88,3 +88,10 @@ def sensitivity(
         bumped = call({**named, name: value + h})
         bumps.append(Bump(name, value, bumped, bumped - base, (bumped - base) / h))
     return Sensitivity(base, h, tuple(bumps))
+
+
+def sensitivity_table(table: Sensitivity) -> str:
+    """One row per bumped input: value, bumped output, change, slope."""
+    rows = [(b.name, b.value, b.bumped_output, b.change, b.slope) for b in table.bumps]
+    return html_table(f"output {table.output:.6g}; each input bumped by h = {table.h:g}",
+                      ["input", "value", "bumped output", "change", "slope"], rows)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from opgrad.core import Value, partials_of, topological_order
-from opgrad.core.graph import masks_zero_partials
-from opgrad.plugins import op_of
+from opgrad.core import Value, topological_order
+from opgrad.core.graph import partials_of
+from opgrad.html_table import html_table
+from opgrad.plugins.constant import Constant
+from opgrad.plugins.declaration import op_of
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def backward_steps(root: Value) -> Trace:
 
     Each node's partials come from the op it carries (through the core's
     checked ``partials_of``), so a graph explains itself whichever registry
-    is active now.
+    is active now. Edges into constants are left out: a constant gets no
+    gradient, as in ``backward()``.
     """
     order = topological_order(root)
     named = names(order)
@@ -67,7 +70,9 @@ def backward_steps(root: Value) -> Trace:
             continue
         partials = partials_of(op, node, create_graph=False)
         for slot, (parent, local) in enumerate(zip(node.parents, partials, strict=True)):
-            masked = not local and masks_zero_partials(op)  # as backward() does
+            if type(parent) is Constant:
+                continue
+            masked = not local and op.mask_zero_partials  # as backward() does
             product = 0.0 if masked else local * grads[node]
             grads[parent] += product
             steps.append(Edge(named[node], op.name, op.formula, named[parent], local,
@@ -82,8 +87,6 @@ class Explanation(str):
     trace: Trace
 
     def _repr_html_(self) -> str:
-        from opgrad.viz.tables import trace_tables
-
         return trace_tables(self.trace)
 
 
@@ -105,15 +108,13 @@ def explain(root: Value) -> Explanation:
     lines += ["", f"backward pass, from {top} (d{top}/d{top} = 1):"]
     current = None
     for step in steps:
-        if is_constant(order[step.into]):
-            continue  # constants need no gradient
         if step.node != current:
             current = step.node
             lines.append(f"  {step.node} = {step.op}(...), rule: {step.formula}")
         lines.append(f"    to {step.input}: local d{step.node}/d{step.input} = {step.local:.6g} "
                      f"x upstream d{top}/d{step.node} = {step.upstream:.6g} -> "
                      f"{step.product:.6g}; d{top}/d{step.input} is now {step.total:.6g}")
-    leaves = [node for node in order if not node.op and not is_constant(node)]
+    leaves = [node for node in order if not node.op and type(node) is not Constant]
     lines += ["", "gradients:"]
     lines += [f"  d{top}/d{named[leaf]} = {grads[leaf]:.6g}" for leaf in leaves]
     explanation = Explanation("\n".join(lines))
@@ -121,14 +122,19 @@ def explain(root: Value) -> Explanation:
     return explanation
 
 
-def is_constant(node: Value) -> bool:
-    """A leaf labelled with its own number: how expressions label their constants.
-
-    A leaf a user labels "nan" or "2" but that holds another number is a variable.
-    """
-    if node.op or not node.label:
-        return False
-    try:
-        return float(node.label) == node.data
-    except ValueError:
-        return False
+def trace_tables(trace: Trace) -> str:
+    """explain's forward pass, backward edges and leaf gradients as three tables."""
+    named, top = trace.names, trace.names[trace.order[-1]]
+    forward = [(named[n], n.op or "leaf", ", ".join(named[p] for p in n.parents), n.data)
+               for n in trace.order]
+    backward = [(s.node, s.formula, s.input, s.local, s.upstream, s.product, s.total)
+                for s in trace.steps]
+    leaves = [(f"d{top}/d{named[n]}", trace.grads[n]) for n in trace.order
+              if not n.op and type(n) is not Constant]
+    return "".join([
+        html_table("forward pass", ["node", "op", "inputs", "data"], forward),
+        html_table(f"backward pass, from {top}",
+                   ["node", "rule", "to input", "local", "upstream", "product", "input grad now"],
+                   backward),
+        html_table("gradients", ["derivative", "value"], leaves),
+    ])

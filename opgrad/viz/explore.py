@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from opgrad.core import Value, topological_order
-from opgrad.plugins import op_of
+from opgrad.plugins.constant import Constant
+from opgrad.plugins.declaration import op_of
 from opgrad.testing.numeric import numerical_derivative
 from opgrad.viz.explain import backward_steps
 from opgrad.viz.layout import BOX, PILL, arrange
@@ -121,7 +122,9 @@ def _node(node: Value, name: str, grad: float, position: tuple[float, float],
         "name": name, "label": node.label, "data": _number(node.data), "grad": _number(grad),
         "x": position[0], "y": position[1],
         "parents": [index[p] for p in node.parents]}
-    if op is None:
+    if type(node) is Constant:  # a number: no gradient, so nothing to show or estimate
+        described["constant"] = True
+    elif op is None:
         described["estimate"] = None if estimate is None else _number(estimate)
     else:
         described |= {"op": op.name, "symbol": op.operator or op.name, "formula": op.formula,
@@ -141,7 +144,8 @@ def finite_differences(order: list[Value]) -> dict[int, float | None]:
     op's forward; None where a move leaves an op's domain.
     """
     index = {node: i for i, node in enumerate(order)}
-    return {i: _slope(order, index, i) for i, node in enumerate(order) if not node.parents}
+    return {i: _slope(order, index, i) for i, node in enumerate(order)
+            if not node.parents and type(node) is not Constant}
 
 
 def _slope(order: list[Value], index: dict[Value, int], leaf: int) -> float | None:

@@ -18,7 +18,7 @@ from typing import Any
 from opgrad._optional import require
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
-from opgrad.nn.training import StepResult
+from opgrad.nn.progress import StepResult, progress_reporter
 from opgrad.viz.boundary import draw_decision_boundary
 
 Report = Callable[[StepResult], None]
@@ -58,8 +58,6 @@ def live_reporter(model: MLP, data: Dataset, steps: int, on_step: Report | None
         shown: Report = LiveFigure(model, data, steps).update
         yield _both(shown, on_step)
         return
-    from opgrad.cli.progress import progress_reporter
-
     with progress_reporter(steps) as bar:
         yield _both(bar, on_step)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import opgrad
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 
 
 def softplus(x: float) -> float:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 import opgrad
 from opgrad import StructureChanged, Value
 from opgrad.nn import MLP, SGD, fit, make_moons, outputs_and_loss
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing import sample_points
 from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
 

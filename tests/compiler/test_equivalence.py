@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import opgrad
 from opgrad import Value
-from opgrad.compiler import graph as graph_module
 from opgrad.compiler import program as program_module
+from opgrad.compiler import regions as graph_module
 from opgrad.compiler.step import same_float
 from tests.compiler.plugin_ops import extended_registry
 from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
@@ -106,8 +106,10 @@ def test_a_rule_returning_a_complex_partial_fails_clearly(registry: object) -> N
                     local_grads=lambda x, out: (x ** 0.5,))
     x = Value(-1.0)
     step = opgrad.compile(lambda: opgrad.ops.odd(x))
-    with pytest.raises(TypeError, match="op 'odd': local_grads returned complex"):
+    with pytest.raises(opgrad.BackwardError, match="op 'odd': local_grads returned complex"):
         step()
+    with pytest.raises(opgrad.BackwardError, match=r"op 'odd'.*: local_grads returned complex"):
+        opgrad.ops.odd(x).backward()  # the same error as the dynamic engine's
 
 
 def test_gradients_of_inf_and_nan_match() -> None:
@@ -159,3 +161,26 @@ def test_cross_entropy_batches_run_as_one_loop_with_a_branch_per_class() -> None
     step = opgrad.compile(loss)
     assert step.source.count("def block") == 1 and "kind == 2" in step.source
     assert_same(*dynamic_and_compiled(lambda: loss()[0], model.parameters()))
+
+
+@pytest.mark.parametrize(("rule", "found"), [
+    (lambda x, out: (2.0, 1.0), r"2 partial\(s\)"),
+    (lambda x, out: (), r"0 partial\(s\)"),
+    (lambda x, out: 2.0, "float"),
+])
+def test_a_wrong_number_of_partials_is_one_error_on_every_path(
+        registry: object, rule: object, found: str) -> None:
+    opgrad.register(lambda x: 2.0 * x, name="double_bad", formula="d/dx 2x = 2",
+                    local_grads=rule)  # type: ignore[arg-type]  # the mistake under test
+    x = Value(1.5)
+    message = (rf"op 'double_bad'.*: local_grads returned the wrong number of partials: "
+               rf"{found} for 1 input\(s\)")
+    with pytest.raises(opgrad.BackwardError, match=message):
+        opgrad.ops.double_bad(x).backward()
+    with pytest.raises(opgrad.BackwardError, match=message):
+        opgrad.ops.double_bad(x).backward(create_graph=True)
+    with pytest.raises(opgrad.BackwardError, match=message):
+        opgrad.jvp(opgrad.ops.double_bad, [1.5], [1.0])
+    step = opgrad.compile(lambda: opgrad.ops.double_bad(x))
+    with pytest.raises(opgrad.BackwardError, match=message):
+        step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 
@@ -9,7 +10,10 @@ import pytest
 
 import opgrad
 from opgrad import StructureChanged, Value
+from opgrad.compiler.inline import GENERATED_NAMES
 from opgrad.core import make_node
+from opgrad.nn import MLP, make_moons, make_spiral
+from opgrad.nn.training import outputs_and_loss
 
 HOSTILE = [
     "w\n    print('INJECTED')\n",
@@ -89,3 +93,51 @@ def test_string_constants_in_a_forward_stay_data(registry: object,
     step = opgrad.compile(lambda: opgrad.ops.passthrough(x) * x)
     assert step() == 4.0
     assert "INJECTED" not in capsys.readouterr().out
+
+
+def bound_names(source: str) -> set[str]:
+    """Every name the generated code binds itself: locals, parameters, its functions."""
+    tree = ast.parse(source)
+    return ({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Store)}
+            | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+            | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)})
+
+
+def values(x: float) -> float:  # a module helper named like a generated local (N5)
+    return 1.0 - math.tanh(x) ** 2
+
+
+def kind(x: float) -> float:
+    return 1.0 - math.tanh(x) ** 2
+
+
+@pytest.mark.parametrize("helper", [values, kind])
+def test_a_rule_calling_a_helper_named_like_a_generated_local_compiles(
+        registry: object, helper: object) -> None:
+    # Generated locals (kind, row, values, s3, gs3, ...) once shadowed such helpers in the
+    # loop of a repeated region: 'tuple' object is not callable.
+    rule = (lambda x, out: (values(x),)) if helper is values else (lambda x, out: (kind(x),))
+    opgrad.register(math.tanh, name="tanh2", formula="d/dx tanh(x) = 1 - tanh(x)^2",
+                    local_grads=rule)
+    data = make_moons(n=40, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], activation="tanh2", seed=0)
+    step = opgrad.compile(lambda: outputs_and_loss(model, data, "hinge"))
+    assert "block0" in step.source  # the regions became a loop: the locals are in play
+    assert not bound_names(step.source) & set(step._program.namespace)
+    loss = step()
+    expected, _ = outputs_and_loss(model, data, "hinge")
+    assert loss == expected.data
+
+
+def test_every_name_the_generated_code_binds_is_reserved_for_it() -> None:
+    # If the writer starts using a new local name, this fails until the name is listed in
+    # GENERATED_NAMES (otherwise an op's global of that name could be shadowed).
+    data = make_spiral(n=30, seed=0)
+    model = MLP(2, [4, 3], seed=0)
+    step = opgrad.compile(lambda: outputs_and_loss(model, data, "cross-entropy"))
+    assert "block0" in step.source and "kind ==" in step.source
+    unreserved = {n for n in bound_names(step.source) if not GENERATED_NAMES.fullmatch(n)}
+    assert not unreserved
+    assert not any(GENERATED_NAMES.fullmatch(n) for n in step._program.namespace
+                   if not n.startswith("c") or not n[1:].isdigit())

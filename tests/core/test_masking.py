@@ -13,7 +13,8 @@ import pytest
 
 import opgrad
 from opgrad import Value
-from opgrad.plugins import RegistrationError, Registry
+from opgrad.plugins.errors import RegistrationError
+from opgrad.plugins.registry import Registry
 
 POINTS = (math.nan, -math.inf, -1.5, -0.0, 0.0, 2.0, math.inf)
 

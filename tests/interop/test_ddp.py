@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 
 ROWS, WORLD, TIMEOUT = 8, 2, 60.0
 

@@ -18,7 +18,7 @@ import pytest
 
 import opgrad
 from opgrad.interop import FusedBackwardWarning, to_torch, to_torch_module
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 from tests.conftest import optional
 
 

@@ -10,7 +10,8 @@ import pytest
 
 import opgrad
 from opgrad.interop import to_jax
-from opgrad.plugins import Op, Registry
+from opgrad.plugins.declaration import Op
+from opgrad.plugins.registry import Registry
 from opgrad.testing import sample_points
 
 OPS = sorted(opgrad.default_registry().values(), key=lambda op: op.name)

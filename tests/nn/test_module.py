@@ -11,7 +11,7 @@ import pytest
 import opgrad
 from opgrad import Value
 from opgrad.nn import MLP, Layer, Neuron
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 from opgrad.testing import numerical_gradient
 
 

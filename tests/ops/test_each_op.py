@@ -7,7 +7,7 @@ import math
 import pytest
 
 import opgrad
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing import numerical_gradient, sample_points
 from opgrad.testing.torch_compare import torch_function
 
@@ -116,4 +116,10 @@ def test_negative_base_with_constant_exponent_just_works() -> None:
     out = x**2
     out.backward()
     assert (out.data, x.grad) == (9.0, -6.0)
-    assert math.isnan(out.parents[1].grad)  # d/dy at a negative base is undefined, as in torch
+    # the 2 is a constant: no gradient (PyTorch computes none for a tensor that does not
+    # require grad); a Value the user made as exponent is a variable, and d/dy at a
+    # negative base is undefined, as in torch
+    assert type(out.parents[1]) is opgrad.Constant and out.parents[1].grad == 0.0
+    y = opgrad.Value(2.0)
+    (x**y).backward()
+    assert math.isnan(y.grad)

@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 import opgrad
-from opgrad.plugins import Op
+from opgrad.plugins.declaration import Op
 from opgrad.testing.torch_compare import torch_function
 
 SPECIAL = (math.nan, math.inf, -math.inf, -0.0, 0.0, 1.0, -2.5, 0.5)

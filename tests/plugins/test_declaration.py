@@ -11,7 +11,9 @@ from types import ModuleType
 import pytest
 
 import opgrad
-from opgrad.plugins import OPTION_NAMES, OpOptions, RegistrationError, Registry
+from opgrad.plugins.declaration import OPTION_NAMES, OpOptions
+from opgrad.plugins.errors import RegistrationError
+from opgrad.plugins.registry import Registry
 from opgrad.plugins.stub import render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,13 +45,14 @@ def test_a_misspelled_keyword_is_a_type_error_for_mypy(tmp_path: Path,
     source = tmp_path / "typo.py"
     source.write_text(textwrap.dedent('''
         import opgrad
+        from opgrad.extend import RegisterOp
 
         @opgrad.op(local_grad=lambda x, out: (2.0,), formula="d/dx 2x = 2")
         def twice(x: float) -> float:
             return 2.0 * x
 
         @opgrad.hookimpl
-        def register_ops(register: opgrad.plugins.RegisterOp) -> None:
+        def register_ops(register: RegisterOp) -> None:
             register(twice, name="twice2", local_grads=lambda x, out: (2.0,), formla="d/dx")
         '''))
     out, _, status = mypy_api.run([str(source), "--strict", "--no-incremental"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import opgrad
-from opgrad.plugins import PluginLoadWarning
+from opgrad.plugins.errors import PluginLoadWarning
 
 GOOD = '''
 import math

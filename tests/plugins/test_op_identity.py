@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import opgrad
-from opgrad.plugins import Op, op_of
+from opgrad.plugins.declaration import Op, op_of
 
 
 def registered_elsewhere(name: str, rule: Callable[..., Any]) -> tuple[Callable[..., Any], Op]:

@@ -9,7 +9,9 @@ import pytest
 
 import opgrad
 from opgrad import RegistrationError, Value, hookimpl
-from opgrad.plugins import OpTypeError, Registry, UnknownOpError, create_plugin_manager
+from opgrad.plugins.errors import OpTypeError, UnknownOpError
+from opgrad.plugins.manager import create_plugin_manager
+from opgrad.plugins.registry import Registry
 
 
 def softsign_rule(x: Any, out: Any) -> tuple[Any]:
@@ -165,3 +167,40 @@ def test_every_fresh_registry_binds_what_it_registers() -> None:
             opgrad.register(lambda x: x, name="same", local_grads=lambda x, out: (1.0,),
                             formula="d/dx same(x) = 1")
             assert Value(float(round_number)).same().data == round_number
+
+
+class _CountingDict(dict[str, Any]):
+    """A registry's op table that counts how often it is scanned whole."""
+
+    scans = 0
+
+    def values(self) -> Any:
+        _CountingDict.scans += 1
+        return super().values()
+
+    def __iter__(self) -> Any:
+        _CountingDict.scans += 1
+        return super().__iter__()
+
+
+def test_registering_never_scans_every_op_so_it_is_linear() -> None:
+    # Quadratic registration (each op checked against a dict rebuilt from every op) made
+    # a plugin of 10,000 ops take seconds to load; each registration now looks up its name
+    # and its operator only.
+    registry = Registry(create_plugin_manager())
+    registry._ops = _CountingDict()
+    for k in range(200):
+        registry.register(lambda x: x, "many", name=f"op{k}", formula="d/dx x = 1",
+                          local_grads=lambda x, out: (1.0,))
+    assert len(registry) == 200 and _CountingDict.scans == 0
+
+
+def test_an_operator_freed_by_a_re_registration_can_be_claimed_by_another_plugin() -> None:
+    registry = Registry(create_plugin_manager())
+    rule = {"formula": "d/dx x = 1", "local_grads": lambda x, out: (1.0,)}
+    registry.register(lambda x: x, "notebook", name="ident", operator="+", **rule)
+    with pytest.raises(RegistrationError, match="operator '\\+' is claimed by op 'ident'"):
+        registry.register(lambda x: x, "other", name="plus", operator="+", **rule)
+    registry.register(lambda x: x, "notebook", name="ident", **rule)  # the cell, edited
+    registry.register(lambda x: x, "other", name="plus", operator="+", **rule)
+    assert registry["plus"].operator == "+" and registry["ident"].operator is None

@@ -9,7 +9,7 @@ import pytest
 
 import opgrad
 from opgrad import Value
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 from opgrad.testing import GradcheckError, assert_op_passes, check_op, gradcheck, hessian
 
 
@@ -80,7 +80,7 @@ def test_check_op_passes_every_builtin() -> None:
     ("rule", "problem"),
     [
         (lambda x, out: (out * (1.0 + out),), r"reverse d/dx0 analytic .* vs numeric"),
-        (lambda x, out: (out, out), r"local_grads gives 2 partial\(s\) for 1 input"),
+        (lambda x, out: (out, out), r"wrong number of partials: 2 partial\(s\) for 1 input"),
         # right at x = 0 only: sig'(0) = 0.25
         (lambda x, out: (0.25,), r"at \(.*\): reverse d/dx0 analytic 0.25 vs numeric"),
         (lambda x, out: (1 / 0,), r"partial count: raised ZeroDivisionError"),

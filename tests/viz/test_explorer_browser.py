@@ -17,7 +17,7 @@ import pytest
 import opgrad
 from opgrad import Value
 from opgrad.nn import MLP
-from opgrad.plugins import Registry
+from opgrad.plugins.registry import Registry
 from opgrad.viz import explore
 from tests.viz.browser import press, teaching_graph
 

@@ -2,8 +2,9 @@
 
 Every op comes from opgrad's registry (so ``explain``, ``draw_dot``,
 ``check_op`` and the live views work on these Values) and every result is of
-this class. ``-`` and ``/`` are composed as micrograd composes them, so the
-graph and every float match micrograd's.
+this class (a result takes the most derived class of its inputs). ``-`` and
+``/`` are composed as micrograd composes them, so the graph and every float
+match micrograd's.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from opgrad._typed import Value as OpgradValue
-from opgrad.assembly import bind_subclass
 from opgrad.core import Value as CoreValue
+from opgrad.plugins.constant import Constant
 
 # micrograd's _op strings where they differ from opgrad's operator or name
 _MICROGRAD_OP_NAMES = {"relu": "ReLU"}
@@ -63,8 +64,7 @@ class Value(OpgradValue):
         if op is None or op.name != "pow":
             return None
         exponent = self.parents[1]
-        is_number = exponent.declaration is None and not isinstance(exponent, Value)
-        return exponent.data if is_number else None
+        return exponent.data if type(exponent) is Constant else None
 
     def __neg__(self) -> OpgradValue:  # -self
         return self * -1
@@ -84,5 +84,3 @@ class Value(OpgradValue):
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-
-bind_subclass(Value)

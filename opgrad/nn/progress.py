@@ -1,12 +1,21 @@
-"""Progress during training: tqdm when installed, else a plain line every tenth."""
+"""A training step's result, and progress on stderr: tqdm when installed, else plain lines."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from opgrad.nn import StepResult
+
+@dataclass(frozen=True)
+class StepResult:
+    """One training step: its index (1-based), loss, accuracy and learning rate."""
+
+    step: int
+    loss: float
+    accuracy: float
+    lr: float
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opgrad import Value, topological_order
-from opgrad.compiler.graph import NEAR, Graph
+from opgrad.compiler.regions import NEAR, Graph
 
 
 def test_first_use_near_and_far() -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from opgrad.core import Value
-from opgrad.plugins import Op, op_of
+from opgrad.plugins.declaration import Op, op_of
 
 MIN_REGION = 24  # smaller regions are not worth a loop
 NEAR = 64  # how far first_use() looks before building the map of first consumers

@@ -1,0 +1,63 @@
+"""Passes from several threads into shared leaves add up as if run one after another."""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import opgrad
+from opgrad import Value
+
+
+@pytest.fixture
+def frequent_switches() -> Iterator[None]:
+    """Make the interpreter switch threads as often as it can, so interleavings happen."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def run_in_threads(work: object, threads: int = 4) -> None:
+    workers = [threading.Thread(target=work) for _ in range(threads)]  # type: ignore[arg-type]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def test_concurrent_backward_into_a_shared_leaf_sums_every_pass(frequent_switches: None) -> None:
+    w = Value(0.5)
+    xs = [Value(0.01 * i) for i in range(200)]
+
+    def passes() -> None:
+        for _ in range(100):
+            sum(((w * x).tanh() for x in xs), Value(0.0)).backward()
+
+    run_in_threads(passes)
+    one_pass = sum(x.data * (1.0 - math.tanh(0.5 * x.data) ** 2) for x in xs)
+    assert w.grad == pytest.approx(4 * 100 * one_pass, rel=1e-12)
+    assert all(x.grad == pytest.approx(4 * 100 * 0.5 * (1 - math.tanh(0.5 * x.data) ** 2),
+                                       rel=1e-12) for x in xs)
+
+
+def test_concurrent_grad_calls_leave_the_shared_grads_alone(frequent_switches: None) -> None:
+    w = Value(0.5)
+    w.grad = 7.0
+    results: list[float] = []
+
+    def calls() -> None:
+        for _ in range(50):
+            (g,) = opgrad.grad((w * w * 3.0).tanh(), [w])
+            results.append(g)
+
+    run_in_threads(calls)
+    expected = 6 * 0.5 * (1 - math.tanh(0.75) ** 2)
+    assert w.grad == 7.0 and len(results) == 200
+    assert all(g == pytest.approx(expected, rel=1e-12) for g in results)
