@@ -155,7 +155,9 @@ def same_printout(ours: str, theirs: str) -> bool:
     return all(math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9) for a, b in pairs)
 
 
-def test_every_example_prints_what_cpython_prints(playground: Any, kit: Kit) -> None:
+def test_every_example_prints_what_cpython_prints(playground: Any, kit: Kit, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # lesson 5 writes backprop.html
     examples = json.loads((kit.folder / "examples.json").read_text())
     here = Session(lambda kind, payload: None)
     timings = []

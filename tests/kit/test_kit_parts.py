@@ -149,7 +149,9 @@ def tutorial_cells_by_lesson() -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def test_each_lesson_prints_what_the_tutorial_shows() -> None:
+def test_each_lesson_prints_what_the_tutorial_shows(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # lesson 5 writes backprop.html
     session = Session(lambda kind, payload: None)
     expected = tutorial_cells_by_lesson()
     for example in examples():
