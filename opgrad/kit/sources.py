@@ -97,6 +97,8 @@ def pinned_wheels(cache: Path, pins: Mapping[str, str]) -> list[Path]:
 def _pip_download(folder: Path, pins: Mapping[str, str]) -> None:
     """pip checks every hash itself (--require-hashes) before writing a file."""
     folder.mkdir(parents=True, exist_ok=True)
+    for name in pins:  # a file with another hash (cut short, tampered with) is fetched again
+        (folder / name).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("".join(
