@@ -50,31 +50,30 @@ def build_kit(folder: Path, *, force: bool = False, lite: bool = True,
               cache: Path | None = None, say: Say = lambda message: None) -> Kit:
     """Build the kit in ``folder`` (see the module's docstring); raise KitError if it cannot."""
     started = time.perf_counter()
-    created = _check_target(folder, force)
+    _check_target(folder, force)
     extension = kernel_extension() if lite else None  # a missing extra fails before downloads
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".opgrad-kit-") as scratch:
             _build_into(Path(scratch), extension, cache_folder(cache), say)
-            _move_into(Path(scratch), folder)
+            built = _move_into(Path(scratch), folder)
     except BaseException:
         if created:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    files = [path for path in folder.rglob("*") if path.is_file()]
+    files = [path for entry in built for path in [entry, *entry.rglob("*")] if path.is_file()]
     return Kit(folder, lite, len(files), sum(path.stat().st_size for path in files),
                time.perf_counter() - started)
 
 
-def _check_target(folder: Path, force: bool) -> bool:
-    """Refuse a file, or a non-empty folder without ``force``; True if the folder is new."""
+def _check_target(folder: Path, force: bool) -> None:
+    """Refuse a file, or a non-empty folder without ``force``."""
     if folder.exists() and not folder.is_dir():
         raise KitError(f"{folder} is a file: give a folder for the kit")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise KitError(f"{folder} exists and is not empty: give a new folder, or add --force "
                        "to write the kit into it (the kit's files are replaced, others kept)")
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    return created
 
 
 def _build_into(scratch: Path, extension: Path | None, cache: Path, say: Say) -> None:
@@ -114,12 +113,14 @@ def _write_playground(target: Path, lite: bool) -> None:
     (target / "kit.json").write_text(json.dumps({"opgrad": opgrad.__version__, "lite": lite}))
 
 
-def _move_into(scratch: Path, folder: Path) -> None:
-    """Each built entry replaces the entry of that name in ``folder``."""
+def _move_into(scratch: Path, folder: Path) -> list[Path]:
+    """Each built entry replaces the entry of that name in ``folder``; return where they went."""
+    moved = []
     for entry in sorted(scratch.iterdir()):
         existing = folder / entry.name
         if existing.is_dir() and not existing.is_symlink():
             shutil.rmtree(existing)
         elif existing.exists() or existing.is_symlink():
             existing.unlink()
-        entry.rename(existing)
+        moved.append(entry.rename(existing))
+    return moved

@@ -94,6 +94,7 @@ def test_a_missing_kit_extra_is_named_before_anything_is_fetched(
     assert err == ("opgrad: error: the notebook site (DIR/lite) needs jupyterlite-core and "
                    "jupyterlite-pyodide-kernel 0.8.6: pip install 'opgrad[kit]' (or build "
                    "without it: --no-lite)\n")
+    assert not (tmp_path / "kit").exists()
 
 
 def test_force_replaces_the_kits_files_and_keeps_a_teachers_own(
@@ -109,6 +110,8 @@ def test_force_replaces_the_kits_files_and_keeps_a_teachers_own(
     assert (folder / "week1.html").read_text() == "<p>my course page</p>"
     assert (folder / "index.html").read_text() == (kit.folder / "index.html").read_text()
     assert json.loads((folder / "kit.json").read_text())["lite"] is False
+    kit_files = [p for p in folder.rglob("*") if p.is_file() and p.name != "week1.html"]
+    assert f": {len(kit_files)} files, " in out  # the kit's own: the course page is not counted
     assert not (folder / "lite").exists()
     assert not [p for p in folder.iterdir() if p.name.startswith(".opgrad-kit-")]
 
