@@ -37,7 +37,7 @@ function lineChart(xs, series, { width = 460, height = 260 } = {}) {
     element("text", { x: 50, y: 24 + 14 * i, fill: COLORS[i] }, svg, SVG).textContent = name;
   });
   const label = (text, px, py, anchor) => {
-    element("text", { x: px, y: py, "text-anchor": anchor }, svg, SVG).textContent = text;
+    element("text", { x: px, y: py, "text-anchor": anchor, fill: "#444" }, svg, SVG).textContent = text;
   };
   const values = series.flatMap((s) => s.values).filter(Number.isFinite);
   label(String(+xs[0].toPrecision(3)), 40, height - 8, "start");
