@@ -20,6 +20,7 @@ from opgrad import ops
 from opgrad.assembly import default_registry
 from opgrad.core import Value
 from opgrad.plugins.constant import Constant
+from opgrad.suggest import closest
 
 MAX_LENGTH = 2_000  # characters: expressions are typed by people
 MAX_DEPTH = 100  # nesting of calls, unary signs and right operands (see _children)
@@ -102,7 +103,7 @@ def _problem(node: ast.AST) -> str:
         ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         return "" if ok else f"only numbers are allowed, not {node.value!r}"
     if isinstance(node, ast.BinOp):
-        return "" if type(node.op) in _BINARY else "only + - * / ** are allowed"
+        return _operator_problem(node)
     if isinstance(node, ast.UnaryOp):
         return "" if isinstance(node.op, (ast.USub, ast.UAdd)) else "only unary - and + are allowed"
     if isinstance(node, ast.Name):
@@ -110,6 +111,15 @@ def _problem(node: ast.AST) -> str:
     if isinstance(node, ast.Call):
         return _call_problem(node)
     return f"{type(node).__name__.lower()} is not allowed in an expression"
+
+
+def _operator_problem(node: ast.BinOp) -> str:
+    if type(node.op) in _BINARY:
+        return ""
+    if isinstance(node.op, ast.BitXor):  # a ^ 2 is a power in maths, an exclusive or in Python
+        power = ast.unparse(ast.BinOp(node.left, ast.Pow(), node.right))
+        return f"^ is not a power in Python: write {power}"
+    return "only + - * / ** are allowed"
 
 
 def _name_problem(name: str) -> str:
@@ -137,7 +147,9 @@ def _call_problem(node: ast.Call) -> str:
     registry = default_registry()
     name = node.func.id
     if name not in registry:
-        return f"{name}() is not a registered op (see `opgrad ops`)"
+        meant = closest(name, registry)
+        hint = f"did you mean {meant}()?" if meant else "`opgrad ops` lists them"
+        return f"{name}() is not a registered op; {hint}"
     if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
         return f"{name}() takes plain positional arguments"
     if len(node.args) != registry[name].arity:

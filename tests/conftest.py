@@ -50,6 +50,12 @@ def torch() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def jax() -> ModuleType:
+    """JAX (pip install 'opgrad[jax]', the CPU wheels)."""
+    return optional("jax", "pip install 'opgrad[jax]'")
+
+
+@pytest.fixture(scope="session")
 def numpy() -> ModuleType:
     """NumPy (installed with torch in CI)."""
     return optional("numpy", "pip install numpy")

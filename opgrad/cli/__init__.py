@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from opgrad import __version__
 from opgrad._optional import MissingExtraError
-from opgrad.cli import expr_commands, kit_command, ops_commands, train_command
+from opgrad.cli import eval_command, expr_commands, kit_command, ops_commands, train_command
 from opgrad.cli.common import CommandError, dashed_data_as_positional, fail, option_strings
+from opgrad.cli.typos import unknown_arguments, unknown_command
 
-COMMAND_MODULES = (ops_commands, expr_commands, train_command, kit_command)
+COMMAND_MODULES = (ops_commands, expr_commands, train_command, eval_command, kit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    words = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(dashed_data_as_positional(words, option_strings(parser)))
+    words = dashed_data_as_positional(sys.argv[1:] if argv is None else argv,
+                                      option_strings(parser))
+    mistyped = unknown_command(parser, words)
+    if mistyped:
+        return fail(mistyped)
+    args, extras = parser.parse_known_args(words)
+    if extras:
+        return fail(unknown_arguments(parser, args.command, extras))
     try:
         status: int = args.run(args)
     except CommandError as exc:

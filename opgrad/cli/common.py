@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from opgrad.expr import ExpressionError, parse
+from opgrad.files import SpecialFileError, writable_target
 
 Number = TypeVar("Number", int, float)
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")  # what plots are written as
+A_FOLDER = "it is a folder; give a file name"
 
 
 class CommandError(Exception):
@@ -70,13 +72,15 @@ def _out_of_bounds(value: float, minimum: float | None, above: float | None,
 def check_output(path: Path, suffixes: Sequence[str] = ()) -> None:
     """Fail before any work, not after, if ``path`` cannot be the file to write.
 
-    The folder must exist, ``path`` must name a file (not ``.`` or a folder),
-    and end with one of ``suffixes`` when given.
+    The folder must exist, ``path`` must name a regular file or a new one (not
+    ``.``, a folder, a device, FIFO or socket, nor a name too long for the file
+    system), and end with one of ``suffixes`` when given.
     """
     if "\x00" in str(path):
         raise CommandError(f"cannot write {str(path)!r}: a file name cannot hold a NUL byte")
-    if not path.name or path.name == ".." or path.is_dir():
-        raise CommandError(f"cannot write {path}: it is a folder; give a file name")
+    if not path.name or path.name == "..":
+        raise CommandError(f"cannot write {path}: {A_FOLDER}")
+    _check_writable(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise CommandError(f"cannot write {path}: use a file name ending in "
                            f"{', '.join(suffixes[:-1])} or {suffixes[-1]}")
@@ -84,18 +88,32 @@ def check_output(path: Path, suffixes: Sequence[str] = ()) -> None:
         raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
 
 
+def _check_writable(path: Path) -> None:
+    """What opgrad's file writer would refuse, refused now, as one line."""
+    try:
+        writable_target(path)
+    except SpecialFileError as exc:  # a device, FIFO or socket
+        raise CommandError(str(exc)) from None
+    except IsADirectoryError:
+        raise CommandError(f"cannot write {path}: {A_FOLDER}") from None
+    except OSError as exc:  # a name too long, a symlink loop, a folder we may not enter
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def option_strings(parser: argparse.ArgumentParser) -> set[str]:
     """Every option string of ``parser`` and of its sub-commands (``-o``, ``--set``, ...)."""
-    found: set[str] = set()
-    parsers = [parser]
-    while parsers:
-        current = parsers.pop()
-        for action in current._actions:  # argparse has no public list of a parser's options
-            found.update(action.option_strings)
-            if isinstance(action.choices, dict):  # the sub-command parsers
-                parsers += [p for p in action.choices.values()
-                            if isinstance(p, argparse.ArgumentParser)]
+    found = {option for action in parser._actions for option in action.option_strings}
+    for command in subcommands(parser).values():
+        found |= option_strings(command)
     return found
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` by name (none for a parser without them)."""
+    for action in parser._actions:  # argparse has no public list of a parser's options
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[str]:
@@ -114,6 +132,8 @@ def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[st
 
 def _dashed_data(word: str, options: set[str]) -> bool:
     if not word.startswith("-") or word == "-" or _names_option(word, options):
+        return False
+    if word.startswith("--") and word[2:3].isalpha():  # --stpes: a mistyped option, not -(-x)
         return False
     try:
         parse(word)

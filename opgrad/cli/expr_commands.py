@@ -12,6 +12,7 @@ from typing import Any
 from opgrad.cli.common import PLOT_SUFFIXES, CommandError, check_output, number
 from opgrad.core import Value
 from opgrad.expr import ExpressionError, evaluate, parse, variables
+from opgrad.files import write_file
 
 EXPRESSION_HELP = ("Python syntax: numbers, variables, + - * / **, unary minus, parentheses "
                    "and calls of registered ops, e.g. 'tanh(a * b + b ** 2)' or '-a * 2'")
@@ -91,16 +92,17 @@ def cmd_graph(args: argparse.Namespace) -> int:
         return 0
     suffix = output.suffix.lower()
     if suffix in (".dot", ".gv"):
-        output.write_text(text)
+        write_file(output, text)
     elif shutil.which("dot") is None:
         fallback = output.with_suffix(".dot")
-        fallback.write_text(text)
+        write_file(fallback, text)
         print(f"Graphviz's dot program is not installed: wrote {fallback} instead; "
               f"{INSTALL_DOT}, then: dot -T{suffix[1:]} {fallback} -o {output}", file=sys.stderr)
         return 0
-    else:
-        subprocess.run(["dot", f"-T{suffix[1:]}", "-o", str(output)], input=text, text=True,
-                       check=True, timeout=60)
+    else:  # dot renders to memory, so the image is written the way every opgrad file is
+        image = subprocess.run(["dot", f"-T{suffix[1:]}"], input=text.encode(), check=True,
+                               capture_output=True, timeout=60).stdout
+        write_file(output, image)
     print(f"wrote {output}", file=sys.stderr)
     return 0
 
@@ -123,7 +125,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from opgrad.viz import plot_function
-    from opgrad.viz.boundary import pyplot
 
     lo, hi = args.range
     check_output(args.output, PLOT_SUFFIXES)
@@ -140,10 +141,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return evaluate(args.expression, {**dict(args.set), args.var: x})
 
     try:
-        figure = plot_function(f, lo, hi, args.output, title=args.expression)
+        plot_function(f, lo, hi, args.output, title=args.expression)
     except ValueError as exc:  # an empty or infinite range, or f nowhere defined
         raise CommandError(str(exc)) from None
-    pyplot().close(figure)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

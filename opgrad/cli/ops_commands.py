@@ -11,6 +11,7 @@ from typing import Any
 from opgrad.assembly import default_registry
 from opgrad.cli.common import CommandError, format_table, number
 from opgrad.plugins.declaration import Op
+from opgrad.suggest import closest
 
 TORCH_TOLERANCE = 1e-9  # float64 on both sides: only rounding may differ
 
@@ -70,8 +71,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     registry = default_registry()
     unknown = [name for name in args.names if name not in registry]
     if unknown:
-        raise CommandError(
-            f"unknown op(s): {', '.join(unknown)}; `opgrad ops` lists the registered ones")
+        meant = [guess for name in unknown if (guess := closest(name, registry))]
+        hint = f"did you mean {', '.join(meant)}? " if meant else ""
+        raise CommandError(f"unknown op(s): {', '.join(unknown)}; {hint}`opgrad ops` lists the "
+                           "registered ones")
     names = args.names or list(registry)
     failed = 0
     for name in names:

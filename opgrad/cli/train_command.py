@@ -7,7 +7,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,9 @@ from opgrad.cli.common import (
     check_output,
     number,
 )
+from opgrad.cli.models import add_data_arguments, choose_loss, load_saved, make_data
 from opgrad.core import BackwardError, Value, no_grad
 from opgrad.nn import (
-    DATASETS,
-    LOSSES,
     MLP,
     SGD,
     Adam,
@@ -62,8 +61,15 @@ LIMITS = (
     Limit("samples x parameters (one step's graph)", 2_000_000,
           lambda args, sizes: args.samples * parameter_count(sizes)),
 )
-LIMITS_HELP = ("Limits (refused unless --no-limits): " + "; ".join(
-    f"{limit.what} at most {limit.most:,}" for limit in LIMITS) + ".")
+
+
+def limits_help(limits: Sequence[Limit]) -> str:
+    """The limits as one sentence, for a command's --help."""
+    return ("Limits (refused unless --no-limits): "
+            + "; ".join(f"{limit.what} at most {limit.most:,}" for limit in limits) + ".")
+
+
+LIMITS_HELP = limits_help(LIMITS)
 
 
 def widths(text: str) -> list[int]:
@@ -84,35 +90,31 @@ def add_commands(commands: Any) -> None:
         description="Train an MLP on a generated 2-D dataset, full batch. The defaults "
         "reproduce the micrograd demo: 100 moons points (noise 0.1), MLP 2-16-16-1, hinge "
         "loss + 1e-4 L2, SGD with the learning rate decaying linearly from 1.0 to 0.1, "
-        "100 steps. A training run whose loss becomes nan or inf stops with exit status 1 "
-        "and saves nothing.",
+        "100 steps, compiled with opgrad.compile. The summary shows the last step's loss and "
+        "accuracy (those of its progress line). A training run whose loss becomes nan or inf "
+        "stops with exit status 1 and saves nothing. Go on training a saved model with --init "
+        "MODEL; measure one with `opgrad eval MODEL`.",
         epilog=LIMITS_HELP,
     )
     add = train.add_argument
-    add("--dataset", choices=sorted(DATASETS), default="moons", help="default: moons")
-    add("--samples", type=number(int, minimum=2), default=100,
-        help="number of points (default 100)")
-    add("--noise", type=number(float, minimum=0.0, maximum=10.0), default=0.1,
-        help="noise of the dataset, 0 to 10 (default 0.1)")
+    add_data_arguments(train, "seed for data and weights (default 0)")
     add("--steps", type=number(int, minimum=1), default=100, help="training steps (default 100)")
-    add("--hidden", type=widths, default=[16, 16], help="hidden widths (default 16,16)")
-    add("--activation", default="relu",
-        help="any registered unary op defined for every number (default relu)")
-    add("--loss", choices=LOSSES, help="default: hinge, or cross-entropy for 3+ classes")
+    add("--hidden", type=widths, help="hidden widths (default 16,16)")
+    add("--activation", help="any registered unary op defined for every number (default relu)")
+    add("--init", type=Path, metavar="MODEL", help="start from a model saved with --save (its "
+        "widths and activation: leave out --hidden and --activation)")
     add("--optimizer", choices=sorted(OPTIMIZERS), default="sgd", help="default: sgd")
     add("--lr", type=number(float, above=0.0), help="initial learning rate (default 1.0 for "
         "sgd, 0.05 for adam/adamw); it decays linearly to a tenth unless --constant-lr")
     add("--constant-lr", action="store_true", help="keep the learning rate fixed")
     add("--momentum", type=number(float, minimum=0.0, below=1.0), default=0.0,
         help="SGD momentum, 0 <= m < 1 (default 0)")
-    add("--l2", type=number(float, minimum=0.0), default=1e-4,
-        help="L2 penalty on the weights, >= 0 (default 1e-4)")
-    add("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     add("--save", type=Path, metavar="PATH", help="write the trained model as JSON")
     add("--plot", type=Path, metavar="PATH",
         help="write a decision-boundary .png, .svg or .pdf (viz extra)")
-    add("--compile", action="store_true",
-        help="trace the step once with opgrad.compile and run generated code (much faster)")
+    add("--compile", action=argparse.BooleanOptionalAction, default=True,
+        help="trace the step once with opgrad.compile and run generated code: the same "
+        "numbers, many times faster (default); --no-compile runs the dynamic engine")
     add("--json", action="store_true", help="print one final JSON object on stdout (on "
         "failure: the error, with loss null)")
     add("--quiet", action="store_true", help="no progress output")
@@ -121,16 +123,7 @@ def add_commands(commands: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    _check_limits(args, [2, *args.hidden, 1])  # before any work, with the fewest outputs
-    _check_outputs(args)
-    data = DATASETS[args.dataset](n=args.samples, noise=args.noise, seed=args.seed)
-    loss = args.loss or ("hinge" if data.classes == 2 else "cross-entropy")
-    if data.classes > 2 and loss != "cross-entropy":
-        raise CommandError(f"the {args.dataset} dataset has {data.classes} classes: "
-                           "use --loss cross-entropy")
-    sizes = [2, *args.hidden, data.classes if loss == "cross-entropy" else 1]
-    _check_limits(args, sizes)  # again, now that the output width is known
-    model = _model(args, sizes)
+    model, data, loss = _prepare(args)
     try:
         summary = _train(args, model, data, loss)
         _write_outputs(args, model, data)
@@ -138,13 +131,41 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"error": str(exc), "loss": None}))
         raise
-    if args.json:
-        print(json.dumps(summary, allow_nan=False))
-    else:
-        print(f"trained MLP {'-'.join(map(str, model.sizes))} on {data.name} ({len(data)} "
-              f"points) for {args.steps} steps in {summary['seconds']:.1f} s: loss "
-              f"{summary['loss']:.4f}, accuracy {summary['accuracy']:.1%}")
+    print(json.dumps(summary, allow_nan=False) if args.json else _summary_line(summary))
     return 0
+
+
+def _prepare(args: argparse.Namespace) -> tuple[MLP, Dataset, str]:
+    """The model, the data and the loss, each refused before any work if it cannot be used."""
+    saved = _initial_model(args)
+    hidden = args.hidden if args.hidden is not None else [16, 16]
+    check_limits(args, saved.sizes if saved else [2, *hidden, 1])  # the fewest outputs
+    _check_outputs(args)
+    data = make_data(args)
+    loss = choose_loss(args.loss, data, saved.sizes[-1] if saved else None)
+    sizes = saved.sizes if saved else [2, *hidden, data.classes if loss == "cross-entropy" else 1]
+    check_limits(args, sizes)  # again, now that the outputs are known
+    return saved or _model(args.activation or "relu", args.seed, sizes), data, loss
+
+
+def _summary_line(summary: dict[str, Any]) -> str:
+    # The loss and accuracy of the last step: the numbers its progress line showed.
+    return (f"trained MLP {'-'.join(map(str, summary['model']))} on {summary['dataset']} "
+            f"({summary['samples']} points) for {summary['steps']} steps in "
+            f"{summary['seconds']:.1f} s: at the last step, loss {summary['loss']:.4f}, "
+            f"accuracy {summary['accuracy']:.1%}")
+
+
+def _initial_model(args: argparse.Namespace) -> MLP | None:
+    """The model given with --init, which then fixes the widths and the activation."""
+    if args.init is None:
+        return None
+    given = [flag for flag, value in (("--hidden", args.hidden),
+                                      ("--activation", args.activation)) if value is not None]
+    if given:
+        raise CommandError(f"--init {args.init} brings its own widths and activation: leave "
+                           f"out {' and '.join(given)}")
+    return load_saved(args.init)
 
 
 def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> dict[str, Any]:
@@ -158,10 +179,10 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
             report(result)
 
         try:
-            fit(model, data, _optimizer(args, model), args.steps, loss=loss, l2=args.l2,
-                on_step=on_step, compiled=args.compile)
-            with no_grad():
-                final_loss, accuracy = objective(model, data, loss, args.l2)
+            history = fit(model, data, _optimizer(args, model), args.steps, loss=loss,
+                          l2=args.l2, on_step=on_step, compiled=args.compile)
+            with no_grad():  # the last update must not have diverged either
+                final_loss, _ = objective(model, data, loss, args.l2)
         except DivergenceError as exc:
             raise CommandFailure(str(exc)) from None
         except (ValueError, ArithmeticError, BackwardError) as exc:  # e.g. exp overflowed
@@ -172,12 +193,13 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
     return {
         "dataset": data.name, "samples": len(data), "model": model.sizes, "loss_name": loss,
         "optimizer": args.optimizer, "steps": args.steps, "seed": args.seed,
-        "compiled": args.compile, "loss": final_loss.data, "accuracy": accuracy,
+        "compiled": args.compile, "loss": history[-1].loss, "accuracy": history[-1].accuracy,
         "seconds": round(time.perf_counter() - start, 3),
     }
 
 
-def _check_limits(args: argparse.Namespace, sizes: list[int]) -> None:
+def check_limits(args: argparse.Namespace, sizes: list[int]) -> None:
+    """Refuse work beyond :data:`LIMITS`, unless --no-limits."""
     if args.no_limits:
         return
     for limit in LIMITS:
@@ -187,15 +209,14 @@ def _check_limits(args: argparse.Namespace, sizes: list[int]) -> None:
                                "pass --no-limits to run it anyway")
 
 
-def _model(args: argparse.Namespace, sizes: list[int]) -> MLP:
+def _model(activation: str, seed: int, sizes: list[int]) -> MLP:
     """The MLP, refusing an activation that fails on an ordinary input such as -1 or 0."""
     try:
-        model = MLP(sizes[0], sizes[1:], activation=args.activation, seed=args.seed)
-        activation = getattr(ops, args.activation)
+        model = MLP(sizes[0], sizes[1:], activation=activation, seed=seed)
         for x in PROBES:
-            activation(Value(x))
+            getattr(ops, activation)(Value(x))
     except (ValueError, ArithmeticError) as exc:
-        raise CommandError(f"--activation {args.activation}: {exc}; a hidden unit's input "
+        raise CommandError(f"--activation {activation}: {exc}; a hidden unit's input "
                            "can be any number, so use an op defined everywhere (e.g. relu, "
                            "tanh)") from None
     return model
@@ -217,9 +238,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_output(args.save)
     if args.plot is not None:
         check_output(args.plot, PLOT_SUFFIXES)
-        from opgrad.viz.boundary import pyplot
+        from opgrad.viz.figure import require_matplotlib
 
-        pyplot()  # raises MissingExtraError naming the viz extra
+        require_matplotlib("--plot")  # raises MissingExtraError naming the viz extra
 
 
 def _write_outputs(args: argparse.Namespace, model: MLP, data: Dataset) -> None:

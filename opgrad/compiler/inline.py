@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from opgrad.compiler.checks import forward_caller, partial_checker, result_checker, rule_caller
+from opgrad.compiler.callers import forward_caller, partial_checker, result_checker, rule_caller
 from opgrad.compiler.source import Expression, expression_of
 from opgrad.plugins.binding import op_behind
 from opgrad.plugins.declaration import Op

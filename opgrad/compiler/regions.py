@@ -114,13 +114,21 @@ def find_groups(graph: Graph) -> list[Group]:
     run in one loop (one branch per kind), so that the gradients of their
     shared inputs add up in the graph's own order.
     """
+    groups = [_group(graph, family) for family in _interleaved(repeated_regions(graph))]
+    return _valid(graph, [g for g in groups if g is not None])
+
+
+def repeated_regions(graph: Graph) -> list[list[tuple[list[int], list[int]]]]:
+    """The regions whose structure occurs twice or more, by structure (a *kind*).
+
+    Each region is its nodes and its inputs from outside, in graph order;
+    regions are disjoint, and a region inside a repeated one is not listed.
+    """
     kinds: dict[tuple[object, ...], list[tuple[list[int], list[int]]]] = {}
     owner = [False] * len(graph.nodes)
     for region, key, externals in _regions(graph, owner):
         kinds.setdefault(key, []).append((region, externals))
-    repeated = [sorted(found) for found in kinds.values() if len(found) > 1]
-    groups = [_group(graph, family) for family in _interleaved(repeated)]
-    return _valid(graph, [g for g in groups if g is not None])
+    return [sorted(found) for found in kinds.values() if len(found) > 1]
 
 
 def _interleaved(kinds: list[list[tuple[list[int], list[int]]]]

@@ -141,7 +141,8 @@ def plot_function(f: Callable[[Value], Value], lo: float, hi: float, path: objec
     """:func:`opgrad.viz.plot_function` for the playground: f, its derivative by backward
     and finite-difference slopes, drawn on the page (the browser has no matplotlib).
 
-    ``path`` is accepted so the tutorial's call runs as written; nothing is saved.
+    ``path`` is accepted so the tutorial's call runs as written; nothing is saved, and
+    nothing is returned (there is no matplotlib figure to return).
     """
     show = _page.get()
     if show is None:

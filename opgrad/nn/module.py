@@ -14,7 +14,20 @@ from opgrad.assembly import default_registry
 
 
 class Module:
-    """Base class: finds its parameters (Values, sub-modules, lists of them) by attribute."""
+    """Base class: finds its parameters (Values, sub-modules, lists of them) by attribute.
+
+    A parameter's label is its name in :meth:`state_dict` (``layers.0.neurons.3.w.1``),
+    so graphs, ``explain`` and the explorer name it. The label is given when the
+    parameter (or the list or module holding it) is assigned to an attribute, and
+    renewed when that module is assigned inside another: a module built inside
+    another one ends up with its full dotted names.
+    """
+
+    def __setattr__(self, name: str, item: object) -> None:
+        super().__setattr__(name, item)
+        if not name.startswith("_"):
+            for key, parameter in _named(item, name):
+                parameter.label = key
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """Every parameter with a dotted name such as ``layers.0.neurons.3.w.1``."""
@@ -172,10 +185,17 @@ class MLP(Module):
         return [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """micrograd's convention: the output Value, or a list of them for several outputs
+        (:meth:`outputs` always gives the list)."""
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def outputs(self, x: Sequence[Value | float]) -> list[Value]:
+        """The last layer's outputs for the input ``x``, always as a list."""
         out: list[Value] = [v if isinstance(v, Value) else Value(v) for v in x]
         for layer in self.layers:
             out = layer(out)
-        return out[0] if len(out) == 1 else out
+        return out
 
     def to_torch(self, dtype: Any = None) -> Any:
         """A ``torch.nn.Module`` with these weights and the bridged activation (float64 unless

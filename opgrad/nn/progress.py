@@ -1,4 +1,9 @@
-"""A training step's result, and progress on stderr: tqdm when installed, else plain lines."""
+"""A training step's result, and progress on stderr.
+
+A terminal gets tqdm's bar when tqdm is installed; anything else (a log file,
+a pipe, CI) gets plain lines, since a bar redrawn with carriage returns
+there is one long unreadable line.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,17 +30,25 @@ def progress_reporter(total: int, enabled: bool = True) -> Iterator[Callable[[St
     if not enabled:
         yield lambda result: None
         return
-    try:
-        from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints
-    except ImportError:
+    bar_class = _tqdm() if sys.stderr.isatty() else None
+    if bar_class is None:
         yield _plain_reporter(total)
         return
-    with tqdm(total=total, file=sys.stderr, unit="step", desc="training") as bar:
+    with bar_class(total=total, file=sys.stderr, unit="step", desc="training") as bar:
         def report(result: StepResult) -> None:
             bar.set_postfix(loss=f"{result.loss:.4f}", acc=f"{result.accuracy:.0%}")
             bar.update(1)
 
         yield report
+
+
+def _tqdm() -> Any:
+    """tqdm's bar class (the progress extra), or None."""
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints
+    except ImportError:
+        return None
+    return tqdm
 
 
 def _plain_reporter(total: int) -> Callable[[StepResult], None]:

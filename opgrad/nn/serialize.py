@@ -15,27 +15,20 @@ match the architecture, so a small hostile file cannot make a huge model.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import re
-import secrets
 import stat
-import time
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from opgrad.files import FilePath, write_file
 from opgrad.nn.module import MLP, parameter_count
 
 FORMAT = "opgrad-mlp"
 VERSION = 1
 MAX_MODEL_BYTES = 16 * 1024 * 1024  # about 300,000 parameters; load_model(max_bytes=) raises it
 MAX_NUMBER_LENGTH = 100  # characters of one number in a model file (a float needs at most 24)
-TEMPORARY = re.compile(r".+\.opgrad-tmp-[0-9a-f]{8}")  # NAME.opgrad-tmp-XXXXXXXX
-STALE_SECONDS = 60.0  # a temporary this old belongs to no running save (writes refresh it)
-
-FilePath = str | os.PathLike[str]
+READ_CHUNK = 1024 * 1024  # bytes read at a time, so max_bytes may be any size
 
 
 class ModelFileError(ValueError):
@@ -63,60 +56,15 @@ def save_model(model: MLP, path: FilePath) -> None:
                          "activation": model.activation},
         "parameters": parameters,
     }
-    try:
-        _write_atomically(Path(os.path.realpath(path)), document)  # through symlinks
-    except OSError as exc:  # name the file the caller asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
-
-
-def _write_atomically(target: Path, document: dict[str, Any]) -> None:
-    _remove_stale_temporaries(target.parent)
-    temporary = _create_temporary(target)
-    try:
-        with temporary.open("w", encoding="utf-8") as file:
-            json.dump(document, file, allow_nan=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)  # atomic on POSIX and Windows
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _create_temporary(target: Path) -> Path:
-    """A new empty file beside ``target``, with the mode the saved file should have."""
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None  # a new file: os.open applies the umask to 0o666
-    while True:
-        temporary = target.with_name(f"{target.name}.opgrad-tmp-{secrets.token_hex(4)}")
-        try:
-            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        if mode is not None:
-            os.chmod(temporary, mode)
-        return temporary
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    """Delete temporaries that killed saves left in ``folder`` (best effort)."""
-    cutoff = time.time() - STALE_SECONDS
-    with contextlib.suppress(OSError):  # cleaning up must never make a save fail
-        leftovers = [path for path in folder.iterdir() if TEMPORARY.fullmatch(path.name)]
-        for leftover in leftovers:
-            with contextlib.suppress(OSError):  # gone already, or not ours to delete
-                info = leftover.lstat()
-                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
-                    leftover.unlink()
+    write_file(path, json.dumps(document, allow_nan=False))
 
 
 def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
     """Read an MLP written by :func:`save_model`; raise :class:`ModelFileError` if invalid.
 
     Files larger than ``max_bytes`` (default :data:`MAX_MODEL_BYTES`) are
-    refused unread; pass a larger value for a bigger model.
+    refused unread; pass a larger value for a bigger model (any size: a value
+    beyond the memory of the machine means no limit).
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"load_model: max_bytes must be a whole number >= 1, got {max_bytes!r}")
@@ -138,9 +86,12 @@ def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
 def _read(path: FilePath, max_bytes: int) -> str:
     try:
         with open(path, "rb", opener=_open_without_waiting) as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
                 raise _not_a_file(path)
-            data = file.read(max_bytes + 1)
+            if info.st_size > max_bytes:
+                raise _too_large(path, max_bytes)
+            data = _read_at_most(file, max_bytes + 1)  # the file may grow meanwhile
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
@@ -149,9 +100,21 @@ def _read(path: FilePath, max_bytes: int) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path}: not a readable JSON model file ({exc})") from exc
     if len(data) > max_bytes:
-        raise ModelFileError(f"{path}: larger than {max_bytes:,} bytes, the limit for a model "
-                             "file; pass load_model(..., max_bytes=N) to read a bigger one")
+        raise _too_large(path, max_bytes)
     return text
+
+
+def _read_at_most(file: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read in chunks: one read of a huge ``limit`` would allocate it."""
+    data = bytearray()
+    while len(data) < limit and (chunk := file.read(min(READ_CHUNK, limit - len(data)))):
+        data += chunk
+    return bytes(data)
+
+
+def _too_large(path: FilePath, max_bytes: int) -> ModelFileError:
+    return ModelFileError(f"{path}: larger than {max_bytes:,} bytes, the limit for a model "
+                          "file; pass load_model(..., max_bytes=N) to read a bigger one")
 
 
 def _not_a_file(path: FilePath) -> ModelFileError:

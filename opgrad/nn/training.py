@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from opgrad._typed import Value
 from opgrad.compiler import CompiledStep, StructureChanged, compile
@@ -13,8 +13,6 @@ from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_pena
 from opgrad.nn.module import MLP
 from opgrad.nn.optim import Optimizer
 from opgrad.nn.progress import StepResult
-
-LOSSES = ("hinge", "bce", "mse", "cross-entropy")
 
 
 class DivergenceError(ArithmeticError):
@@ -30,18 +28,13 @@ def outputs_and_loss(model: MLP, data: Dataset, loss: str = "hinge", l2: float =
                      ) -> tuple[Value, list[Value]]:
     """The loss over the whole dataset (plus ``l2`` times the squared weights), and the
     model's outputs flattened (one per example, or one per class per example)."""
-    outputs = [model(x) for x in data.x]
-    if loss == "cross-entropy":
-        rows = [_as_list(o) for o in outputs]
-        _check_width(rows[0], data.classes, loss)
-        total = cross_entropy(rows, data.y)
-        flat = [z for row in rows for z in row]
-    else:
-        flat = [_single(o, loss) for o in outputs]
-        total = _binary_loss(loss, flat, data)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r} (one of: {', '.join(LOSSES)})")
+    rows = [model.outputs(x) for x in data.x]
+    total = LOSSES[loss](rows, data)
     if l2:
         total = total + l2_penalty(model.parameters(), l2)
-    return total, flat
+    return total, [z for row in rows for z in row]
 
 
 def accuracy(scores: Sequence[float], data: Dataset) -> float:
@@ -63,31 +56,29 @@ def objective(model: MLP, data: Dataset, loss: str = "hinge", l2: float = 1e-4
     return total, accuracy([o.data for o in outputs], data)
 
 
-def _binary_loss(loss: str, scores: list[Value], data: Dataset) -> Value:
-    if loss == "hinge":
-        return hinge_loss(scores, data.signed_labels())
-    if loss == "bce":
-        return bce_with_logits(scores, [float(y) for y in data.y])
-    if loss == "mse":
-        return mse_loss(scores, data.signed_labels())
-    raise ValueError(f"unknown loss {loss!r} (one of: {', '.join(LOSSES)})")
-
-
-def _as_list(output: Value | list[Value]) -> list[Value]:
-    return output if isinstance(output, list) else [output]
-
-
-def _single(output: Value | list[Value], loss: str) -> Value:
-    if isinstance(output, list):
+def _scores(rows: Sequence[Sequence[Value]], loss: str) -> list[Value]:
+    """The one score per example that a loss for two classes needs."""
+    if len(rows[0]) != 1:
         raise ValueError(f"the {loss} loss needs one output per example, the model gives "
-                         f"{len(output)}; use cross-entropy or a last width of 1")
-    return output
+                         f"{len(rows[0])}; use cross-entropy or a last width of 1")
+    return [row[0] for row in rows]
 
 
-def _check_width(row: Sequence[Value], classes: int, loss: str) -> None:
-    if len(row) != classes:
-        raise ValueError(f"{loss} needs one output per class ({classes}), the model gives "
-                         f"{len(row)}")
+def _cross_entropy(rows: Sequence[Sequence[Value]], data: Dataset) -> Value:
+    if len(rows[0]) != data.classes:
+        raise ValueError(f"cross-entropy needs one output per class ({data.classes}), the "
+                         f"model gives {len(rows[0])}")
+    return cross_entropy(rows, data.y)
+
+
+Loss = Callable[[Sequence[Sequence[Value]], Dataset], Value]  # (outputs per example, data)
+
+LOSSES: Mapping[str, Loss] = {
+    "hinge": lambda rows, data: hinge_loss(_scores(rows, "hinge"), data.signed_labels()),
+    "bce": lambda rows, data: bce_with_logits(_scores(rows, "bce"), [float(y) for y in data.y]),
+    "mse": lambda rows, data: mse_loss(_scores(rows, "mse"), data.signed_labels()),
+    "cross-entropy": _cross_entropy,
+}
 
 
 def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: str = "hinge",

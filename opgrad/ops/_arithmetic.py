@@ -1,4 +1,4 @@
-"""Built-in arithmetic ops: add, sub, mul, div, neg, pow.
+"""Built-in arithmetic ops: add, sub, mul, div, neg, pow, abs.
 
 Registered through the same ``register_ops`` hook a third-party plugin uses.
 Each rule is written with Python operators so it also runs on Values
@@ -35,6 +35,10 @@ def register_ops(register: RegisterOp) -> None:
     register(operator.neg, name="neg", operator="-", torch="neg", jax="numpy.negative",
              local_grads=lambda x, out: (-1.0,),
              formula="d/dx (-x) = -1")
+    # sign(x) as comparisons, so it runs on tensors too; 0 at the kink, as in PyTorch
+    register(abs, name="abs", operator="abs", torch="abs", jax="numpy.abs", kinks=(0.0,),
+             local_grads=lambda x, out: ((x > 0.0) * 1.0 - (x < 0.0) * 1.0,),
+             formula="d/dx |x| = sign(x) (1 for x > 0, -1 for x < 0, 0 at x = 0, as in PyTorch)")
     register(operator.pow, name="pow", operator="**", torch="pow", jax="numpy.power",
              local_grads=_pow_grads, domain=((0.1, 3.0), (-3.0, 3.0)),
              formula="d/dx x^y = y * x^(y - 1) (0 if y = 0); d/dy x^y = x^y * log(x) "

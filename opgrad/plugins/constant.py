@@ -26,6 +26,11 @@ class Constant(Value):
     def grad(self, discarded: Any) -> None:
         pass  # a pass adds d(root)/d(constant) here: nobody asked for it
 
+    @staticmethod
+    def _backward() -> None:
+        """micrograd's per-node step, for code that walks a graph calling each node's: a
+        constant passes nothing on (opgrad.compat's Values have the real one)."""
+
 
 def result_class(*inputs: Value) -> type[Value]:
     """The class of an op's result: the most derived class among its inputs that are not

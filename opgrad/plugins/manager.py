@@ -35,18 +35,21 @@ def load_entry_points(registry: Registry, group: str = ENTRY_POINT_GROUP) -> lis
 
     A plugin that fails to import or to register (even by calling
     ``sys.exit``) is reported with a :class:`PluginLoadWarning` naming it and
-    the reason; the others still load.
+    the reason, and none of its ops are kept (also those it registered with
+    ``opgrad.op`` as it was imported); the others still load.
     """
     loaded: list[Op] = []
     for entry_point in _unique(entry_points(group=group)):
+        before = registry.snapshot()  # a module may register ops as it is imported
         try:
-            before = len(registry)  # a module may register ops as it is imported
             plugin = entry_point.load()
             loaded += registry.add_plugin(plugin, name=entry_point.name)
-            if len(registry) == before and not registry.plugin_manager.get_hookcallers(plugin):
+            if len(registry) == len(before) and not registry.plugin_manager.get_hookcallers(
+                    plugin):
                 _warn(f"opgrad plugin {entry_point.name!r} ({entry_point.value}) implements no "
                       "opgrad hook: decorate its register_ops with @opgrad.hookimpl")
         except (Exception, SystemExit) as exc:  # third-party code: reported, never raised
+            registry.restore(before)  # none of its ops are kept, however registered
             reason = f"it called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else exc
             _warn(f"opgrad plugin {entry_point.name!r} ({entry_point.value}) was not loaded: "
                   f"{reason}")

@@ -47,6 +47,17 @@ class Registry(Mapping[str, Op]):
     def __len__(self) -> int:
         return len(self._ops)
 
+    def snapshot(self) -> dict[str, Op]:
+        """The ops registered so far, for :meth:`restore`."""
+        return dict(self._ops)
+
+    def restore(self, snapshot: dict[str, Op]) -> None:
+        """Forget every op registered since ``snapshot`` (a plugin that failed to load keeps
+        none, however it registered them). For a registry whose ops are not bound yet."""
+        self._ops = dict(snapshot)
+        self._operators = {(op.operator, op.arity): op for op in self._ops.values()
+                           if op.operator is not None}
+
     def subscribe(self, listener: Callable[[Op], None]) -> None:
         """Call ``listener(op)`` for every op registered from now on (once per listener)."""
         if listener not in self._listeners:

@@ -2,40 +2,59 @@
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from opgrad._optional import require
-from opgrad.core import Value, no_grad
+from opgrad.core import no_grad
+from opgrad.files import writable_target, write_file
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
+from opgrad.viz.figure import new_figure
 
 
-def pyplot() -> Any:
-    """matplotlib.pyplot on a file-only backend, or an error naming the ``viz`` extra."""
-    matplotlib = require("matplotlib", "viz", "plotting")
-    matplotlib.use("Agg")
-    return require("matplotlib.pyplot", "viz", "plotting")
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Save ``figure`` in the format its suffix names (.png appended if it has none).
+
+    The figure is rendered in memory, then written by :func:`opgrad.files.write_file`
+    (atomic, only over a regular file), like every file opgrad writes.
+    """
+    name = os.fspath(path)
+    if not os.path.splitext(name)[1]:  # as matplotlib itself does
+        name += ".png"
+    writable_target(name)  # refuse a FIFO or a folder before the work of rendering
+    rendered = io.BytesIO()
+    with warnings.catch_warnings():  # numpy overflows placing ticks for values near 1e308
+        warnings.simplefilter("ignore", RuntimeWarning)
+        figure.savefig(rendered, format=os.path.splitext(name)[1][1:].lower(), dpi=100,
+                       bbox_inches="tight")
+    write_file(name, rendered.getvalue())
 
 
 def predict_class(model: MLP, point: list[float]) -> int:
     """The class the model assigns to ``point`` (sign of one output, or argmax)."""
     with no_grad():
-        out = model(point)
-    if isinstance(out, Value):
-        return int(out.data > 0)
+        out = model.outputs(point)
+    if len(out) == 1:
+        return int(out[0].data > 0)
     return max(range(len(out)), key=lambda k: out[k].data)
 
 
-def plot_decision_boundary(model: MLP, data: Dataset, path: str | os.PathLike[str],
-                           resolution: int = 80) -> None:
-    """Save a PNG of the model's class regions with the data points on top."""
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(6, 5))
-    draw_decision_boundary(axes, model, data, resolution)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
+def plot_decision_boundary(model: MLP, data: Dataset,
+                           path: str | os.PathLike[str] | None = None, resolution: int = 80
+                           ) -> Any:
+    """The model's class regions with the data points on top, as a matplotlib figure.
+
+    A notebook shows the returned figure; with ``path`` it is also saved there
+    (.png, .svg or .pdf). pyplot is not used: your backend and figures stay as they are.
+    """
+    figure = new_figure("plot_decision_boundary", 6, 5)
+    draw_decision_boundary(figure.subplots(), model, data, resolution)
+    if path is not None:
+        save_figure(figure, path)
+    return figure
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ def _escape(text: str) -> str:
     return text
 
 
+def _number(x: float) -> str:
+    # Four decimals, and never "-0.0000": adding 0.0 turns a rounded -0.0 into 0.0.
+    return f"{round(x, 4) + 0.0:.4f}"
+
+
 def describe(root: Value) -> Graph:
     """The graph under ``root``: ``label | data | grad`` records, op nodes, edges."""
     order = topological_order(root)
@@ -32,7 +37,7 @@ def describe(root: Value) -> Graph:
     values, ops, edges = [], [], []
     for node in order:
         label = _escape(node.label) if node.label else ""
-        record = f"{{ {label} | data {node.data:.4f} | grad {value_of(node.grad):.4f} }}"
+        record = f"{{ {label} | data {_number(node.data)} | grad {_number(value_of(node.grad))} }}"
         values.append((ids[node], record))
         if node.op:
             op_id = f"{ids[node]}_op"

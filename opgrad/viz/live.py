@@ -8,7 +8,6 @@ and matplotlib are imported only when a notebook's live view is asked for.
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
 from opgrad.nn.progress import StepResult, progress_reporter
 from opgrad.viz.boundary import draw_decision_boundary
+from opgrad.viz.figure import new_figure, png_bytes, require_matplotlib
 
 Report = Callable[[StepResult], None]
 LiveView = Callable[[MLP, Dataset, int], Report]  # (model, data, steps) -> a step callback
@@ -78,7 +78,7 @@ class LiveFigure:
 
     def __init__(self, model: MLP, data: Dataset, steps: int) -> None:
         self.display = require("IPython.display", "notebook", "fit(live=True)")
-        self.figure_class = require("matplotlib.figure", "viz", "fit(live=True)").Figure
+        require_matplotlib("fit(live=True)")
         self.model, self.data, self.steps = model, data, steps
         self.every = max(1, steps // REDRAWS)
         self.losses: list[float] = []
@@ -95,7 +95,7 @@ class LiveFigure:
             self.handle.update(picture)
 
     def png(self, result: StepResult) -> bytes:
-        figure = self.figure_class(figsize=(10, 4))
+        figure = new_figure("fit(live=True)", 10, 4)
         loss_axes, boundary_axes = figure.subplots(1, 2)
         loss_axes.plot(range(1, len(self.losses) + 1), self.losses)
         loss_axes.set_xlim(1, max(2, self.steps))
@@ -103,6 +103,4 @@ class LiveFigure:
         loss_axes.set_title(f"loss {result.loss:.4f}, accuracy {result.accuracy:.0%} "
                             f"(step {result.step}/{self.steps})")
         draw_decision_boundary(boundary_axes, self.model, self.data, RESOLUTION)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        return buffer.getvalue()
+        return png_bytes(figure, dpi=80)

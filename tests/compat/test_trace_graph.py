@@ -51,3 +51,23 @@ def test_draw_dot_on_plain_opgrad_values(graphviz: ModuleType, graphviz_dot: str
     assert (len(nodes), len(edges)) == (10, 9)
     assert "label=relu" in dot.source and "{ x1 | data 2.0000 | grad -3.0000 }" in dot.source
     assert dot.pipe(format="svg").startswith(b"<?xml")
+
+
+def test_trace_graph_s_neuron_through_the_recipe_s_nn_import(micrograd: ModuleType) -> None:
+    # trace_graph.ipynb: from micrograd import nn; n = nn.Neuron(2); y = n(x); draw_dot(y)
+    import random
+
+    from opgrad.compat.micrograd import nn
+
+    random.seed(1337)
+    n = nn.Neuron(2)
+    x = [Value(1.0), Value(-2.0)]
+    y = n(x)
+    y.backward()
+    random.seed(1337)
+    their_n = micrograd.nn.Neuron(2)
+    their_y = their_n([micrograd.engine.Value(1.0), micrograd.engine.Value(-2.0)])
+    their_y.backward()
+    assert type(y) is Value and y.data == their_y.data
+    assert [p.grad for p in n.parameters()] == [p.grad for p in their_n.parameters()]
+    assert len(trace(y)[0]) == len(trace(their_y)[0])

@@ -7,14 +7,19 @@ folder, so its blocks can only use what they import themselves.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import opgrad
 from opgrad.cli.ops_commands import markdown_table
+from tests.cli.runner import command
+from tests.conftest import optional
 from tests.docs.doc_runner import NEEDS, missing, python_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +32,8 @@ ALONE = {"README.md"}  # a reader pastes README blocks one at a time into a fres
 def test_every_python_block_runs(path: Path, tmp_path: Path) -> None:
     # Blocks needing an optional package run where it is installed (always in CI).
     assert python_blocks(path), f"{path.name} has no python blocks"
+    if path.name == "plugins.md":  # its ops must not clash with the installed example plugin's
+        optional("opgrad_extra_ops", "pip install -e examples/opgrad-extra-ops")
     alone = ["--each-block-alone"] if path.name in ALONE else []
     result = subprocess.run([sys.executable, str(RUNNER), str(path),
                              *alone], cwd=tmp_path, capture_output=True, text=True, timeout=300,
@@ -63,3 +70,101 @@ def test_readme_quick_start_has_exactly_two_commands() -> None:
     commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
     assert commands == ['pip install -e . && opgrad train',
                         'pip install -e ".[test]" && pytest']
+
+
+def test_every_plugin_example_types_its_hook() -> None:
+    example = ROOT / "examples" / "opgrad-extra-ops" / "src" / "opgrad_extra_ops" / "__init__.py"
+    for path in (ROOT / "README.md", ROOT / "docs" / "plugins.md", example):
+        text = path.read_text()
+        hooks = re.findall(r"^def register_ops\(.*$", text, re.M)
+        assert hooks == ["def register_ops(register: RegisterOp) -> None:"], path.name
+        assert "from opgrad.extend import RegisterOp, hookimpl" in text, path.name
+
+
+def test_the_plugin_guide_shows_a_whole_pyproject() -> None:
+    blocks = re.findall(r"^```toml\n(.*?)^```", (ROOT / "docs" / "plugins.md").read_text(),
+                        re.M | re.S)
+    (whole,) = [tomllib.loads(block) for block in blocks if "[build-system]" in block]
+    assert whole["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert whole["project"]["dependencies"] == ["opgrad"]
+    assert whole["project"]["entry-points"]["opgrad"] == {"smooth-ops": "opgrad_smooth_ops"}
+
+
+NAMED_AS = {"torch": "PyTorch", "jax": "JAX", "matplotlib": "matplotlib",
+            "graphviz": "graphviz package", "dot": "`dot` program"}
+
+
+def test_the_tutorial_says_what_each_lesson_needs() -> None:
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    rows = dict(re.findall(r"^\| (\d+|the others) \| ([^|]+?) \|", text, re.M))
+    lessons = re.findall(r"^## (\d+)\. .*?$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert [number for number, _ in lessons] == [str(n) for n in range(1, 11)]
+    for number, section in lessons:
+        code = "".join(re.findall(r"^```python\n(.*?)^```", section, re.M | re.S))
+        needs = {need for pattern, found in NEEDS.items() if re.search(pattern, code)
+                 for need in found}
+        row = rows.get(number, rows["the others"])
+        assert all(NAMED_AS[need] in row for need in needs), (number, needs, row)
+        assert needs or number not in rows, f"lesson {number} is listed but needs nothing"
+    assert rows["the others"] == "nothing more"
+
+
+def extras_within(names: set[str], declared: dict[str, list[str]]) -> set[str]:
+    """``names`` and every extra they name in turn (``all`` = ``opgrad[viz,...]``)."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        for requirement in declared[name]:
+            inner = re.fullmatch(r"opgrad\[([\w,]+)\]", requirement)
+            todo += [n for n in inner.group(1).split(",") if n not in found] if inner else []
+    return found
+
+
+def test_the_full_suite_command_installs_what_ci_installs() -> None:
+    from opgrad._optional import TESTED_TORCH
+
+    readme = (ROOT / "README.md").read_text()
+    (debian, pip), = re.findall(r"^apt-get install -y (.+?) && pip install (.+)$", readme, re.M)
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_debian = re.search(r"debian_packages=\((.*?)\)", ci)
+    assert ci_debian is not None and debian.split() == ci_debian.group(1).split()
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = re.search(r'-e "\.\[([\w,]+)\]"', pip)
+    assert extras is not None
+    ci_extras = {"test", *re.findall(r'-e "\.\[([\w,]+)\]"', ci)[0].split(",")}
+    assert ci_extras <= extras_within(set(extras.group(1).split(",")),
+                                      declared["optional-dependencies"])
+    assert f"torch=={TESTED_TORCH}" in pip.split() and "examples/opgrad-extra-ops" in pip
+
+
+def test_the_readme_command_line_examples_run(tmp_path: Path, matplotlib: ModuleType) -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## The command line"):text.index("## Checking derivatives")]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert lines and all(line.startswith("opgrad ") for line in lines)
+    for line in lines:  # in order: eval and --init use the model train saved
+        result = command(*shlex.split(line)[1:], cwd=tmp_path)
+        assert result.returncode == 0, f"{line}\n{result.stderr}"
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"plot.png", "model.json"} <= written and written & {"graph.svg", "graph.dot"}
+
+
+def test_the_examples_in_opgrad_s_docstrings_run() -> None:
+    # Module and function docstrings show examples too: they are run, so they cannot rot.
+    import doctest
+    import importlib
+    import pkgutil
+
+    import opgrad
+
+    failed = 0
+    for info in pkgutil.walk_packages(opgrad.__path__, "opgrad."):
+        if info.name == "opgrad.__main__":  # importing it runs the command line
+            continue
+        module = importlib.import_module(info.name)
+        failed += doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed
+    failed += doctest.testmod(opgrad).failed
+    assert failed == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from opgrad.nn import (
+    LOSSES,
     MLP,
     SGD,
     Adam,
@@ -25,7 +26,6 @@ from opgrad.nn import (
     objective,
     save_model,
 )
-from opgrad.nn import serialize as serialize_module
 
 
 @pytest.mark.parametrize("make", [make_moons, make_circles, make_spiral])
@@ -77,6 +77,17 @@ def test_loss_that_does_not_fit_the_model_is_explained() -> None:
         objective(MLP(2, [3, 3], seed=0), make_moons(n=10), "hinge")
     with pytest.raises(ValueError, match=r"needs one output per class \(3\)"):
         objective(MLP(2, [3, 1], seed=0), make_spiral(n=9), "cross-entropy")
+    with pytest.raises(ValueError, match=r"unknown loss 'hindge' \(one of: hinge, bce, mse, "
+                                         r"cross-entropy\)"):
+        objective(MLP(2, [3, 1], seed=0), make_moons(n=10), "hindge")
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_loss_in_the_table_trains(name: str) -> None:
+    data = make_spiral(n=9, seed=0) if name == "cross-entropy" else make_moons(n=10, seed=0)
+    model = MLP(2, [4, data.classes if name == "cross-entropy" else 1], seed=0)
+    history = fit(model, data, SGD(model.parameters(), lr=0.1), 3, loss=name)
+    assert all(math.isfinite(r.loss) for r in history) and history[-1].loss < history[0].loss
 
 
 def test_save_and_load_give_identical_predictions(tmp_path: Path) -> None:
@@ -134,11 +145,10 @@ def test_a_crash_mid_write_keeps_the_old_file(tmp_path: Path,
     save_model(MLP(2, [2, 1], seed=1), path)
     before = path.read_text()
 
-    def crash(document: object, file: object, **options: object) -> None:
-        file.write('{"format": "opgrad-mlp", "ver')  # type: ignore[attr-defined]
+    def crash(descriptor: int) -> None:
         raise KeyboardInterrupt  # the process dies half-way through the write
 
-    monkeypatch.setattr(serialize_module.json, "dump", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         save_model(MLP(2, [2, 1], seed=2), path)
     assert path.read_text() == before

@@ -185,10 +185,14 @@ def test_divergence_exits_1_names_the_step_and_saves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_overflowing_op_is_a_failure_with_its_step(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, *SMALL, "--steps", "20", "--activation", "exp", "--lr", "50")
+@pytest.mark.parametrize(("engine", "names"), [("--compile", "compiled step failed in op 'exp'"),
+                                               ("--no-compile", "exp(")])
+def test_an_overflowing_op_is_a_failure_with_its_step(capsys: pytest.CaptureFixture[str],
+                                                      engine: str, names: str) -> None:
+    status, out, err = run(capsys, *SMALL, "--steps", "20", "--activation", "exp", "--lr", "50",
+                           engine)
     assert (status, out) == (1, "")
-    assert err.startswith("opgrad: error: training failed at step 2: exp(")
+    assert err.startswith(f"opgrad: error: training failed at step 2: {names}")
     assert err.count("\n") == 1
 
 

@@ -48,6 +48,25 @@ import opgrad
 def twice(x):
     return 2.0 * x
 '''
+HALF_AT_IMPORT = '''
+import opgrad
+
+@opgrad.op(local_grads=lambda x, out: (3.0,), formula="d/dx thrice(x) = 3")
+def thrice(x):
+    return 3.0 * x
+
+raise ImportError("fails after registering thrice")
+'''
+HALF_IN_HOOK = '''
+import opgrad
+from opgrad import hookimpl
+
+@hookimpl
+def register_ops(register):
+    opgrad.register(lambda x: 4.0 * x, name="fourfold", local_grads=lambda x, out: (4.0,),
+                    formula="d/dx fourfold(x) = 4")
+    register(lambda x: x, name="log", local_grads=lambda x, out: (1.0,), formula="d/dx")
+'''
 NO_HOOK = '''
 def register_ops(register):  # the @hookimpl marker is missing
     pass
@@ -64,6 +83,8 @@ def plugin_dir(tmp_path: Path) -> Path:
     (tmp_path / "exitops.py").write_text(EXITS)
     (tmp_path / "importops.py").write_text(AT_IMPORT)
     (tmp_path / "nohookops.py").write_text(NO_HOOK)
+    (tmp_path / "halfimportops.py").write_text(HALF_AT_IMPORT)
+    (tmp_path / "halfhookops.py").write_text(HALF_IN_HOOK)
     dist = tmp_path / "testops-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: testops\nVersion: 1.0\n")
@@ -76,6 +97,8 @@ def plugin_dir(tmp_path: Path) -> Path:
         exits = exitops
         atimport = importops
         nohook = nohookops
+        halfimport = halfimportops
+        halfhook = halfhookops
         """))
     return tmp_path
 
@@ -87,7 +110,8 @@ def test_good_plugin_loads_beside_broken_ones(
     with pytest.warns(PluginLoadWarning) as caught:
         registry = opgrad.build_registry(autoload=True)
     messages = {str(w.message).split("'")[1]: str(w.message) for w in caught}
-    assert sorted(messages) == ["broken", "clash", "exits", "nohook", "typo"]
+    assert sorted(messages) == ["broken", "clash", "exits", "halfhook", "halfimport", "nohook",
+                                "typo"]
     assert "plugin 'broken' (brokenops) was not loaded" in messages["broken"]
     assert "missing dependency frobnicate" in messages["broken"]
     assert "plugin 'clash' (clashops) was not loaded" in messages["clash"]
@@ -99,6 +123,9 @@ def test_good_plugin_loads_beside_broken_ones(
     assert ("plugin 'nohook' (nohookops) implements no opgrad hook: decorate its register_ops with "
             "@opgrad.hookimpl" in messages["nohook"])
     assert "ident" not in registry
+    # a plugin reported as not loaded keeps none of its ops, however it registered them
+    assert "thrice" not in registry and "fourfold" not in registry
+    assert registry["log"].plugin == "opgrad.functions"
     assert registry["twice"].plugin == "importops"  # registered at import: kept, not lost
     assert registry["smoothrelu"].plugin == "good"
     assert registry["exp"].plugin == "opgrad.functions"
@@ -166,5 +193,5 @@ def test_twice():
     assert opgrad.Value(1.5).twice().data == 3.0
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, warnings=5)  # one warning per broken plugin
+    result.assert_outcomes(passed=1, warnings=7)  # one warning per broken plugin
     assert result.ret == 0

@@ -1,6 +1,6 @@
 """Headless Chromium through Selenium, for the explorer's tests (Debian's chromium and driver).
 
-    python -m tests.viz.browser    # refresh docs/images/explorer.png, the README's screenshot
+    python -m tests.viz.browser    # refresh the README's screenshots in docs/images/
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--window-size=1600,900"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "explorer.png"
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+SCREENSHOT = IMAGES / "explorer.png"
+NETWORK_SCREENSHOT = IMAGES / "explorer-network.png"
+POINTS = [[0.5, -1.0], [-0.3, 0.8], [1.2, 0.1], [-0.7, -0.4]]
 
 
 def start_chromium(profile: str, flags: Sequence[str] = ()) -> Any:
@@ -51,6 +54,37 @@ def teaching_graph() -> Any:
     return evaluate("tanh(a * b + b ** 2 - a / b)", {"a": 2.0, "b": -3.0})
 
 
+def network_loss() -> Any:
+    """The hinge loss of an MLP 2-16-16-1 over four samples (2,930 nodes)."""
+    from opgrad.nn import MLP, hinge_loss
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    return hinge_loss([model(x) for x in POINTS], [1.0, -1.0, 1.0, -1.0])  # type: ignore[arg-type]  # one output each
+
+
+def refresh_network_screenshot(folder: Path) -> None:
+    """Write docs/images/explorer-network.png: the network's explorer with one neuron open,
+    at the last of the four gradients (one per sample) added into one of its weights."""
+    from opgrad.viz import explore
+
+    page = explore(network_loss(), folder / "network.html")
+    driver = start_chromium(str(folder / "network-profile"))
+    try:
+        driver.get(page.path.as_uri() if page.path else "")
+        driver.find_element("css selector", '[data-group="layers.0.neurons.1"]').click()
+        driver.find_element("id", "last").click()
+        driver.execute_script(  # back to the last gradient into one of its weights
+            "const w = '[data-node=\"layers.0.neurons.1.w.0\"].target';"
+            "while (!document.querySelector(w)) document.getElementById('back').click();")
+        driver.find_element("id", "zoomin").click()
+        driver.execute_script("const g = document.getElementById('graph');"
+                              "g.scrollLeft = 0; g.scrollTop = 0;")
+        driver.save_screenshot(str(NETWORK_SCREENSHOT))
+    finally:
+        driver.quit()
+    print(NETWORK_SCREENSHOT, file=sys.stderr)
+
+
 def refresh_screenshot() -> None:
     """Write docs/images/explorer.png: the teaching graph mid-backward, a node selected."""
     import opgrad  # noqa: F401  # assembles the registry before the expression is built
@@ -67,6 +101,7 @@ def refresh_screenshot() -> None:
             driver.save_screenshot(str(SCREENSHOT))
         finally:
             driver.quit()
+        refresh_network_screenshot(Path(folder))
     print(SCREENSHOT, file=sys.stderr)
 
 

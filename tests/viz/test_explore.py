@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from opgrad import Value
 from opgrad.cli import main
 from opgrad.viz import MAX_NODES, Explorer, GraphTooLargeError, explore
 from opgrad.viz.explore import explorer_data, explorer_html
+from opgrad.viz.layout import arrange
 
 HOSTILE = '</script><script>alert(1)</script>"\'\n\u2028<!--'
 
@@ -65,16 +67,28 @@ def test_leaves_carry_a_finite_difference_estimate() -> None:
 
 def test_nodes_show_their_ops_formula_and_plugin() -> None:
     root, _, _ = reused_graph()
-    top = explorer_data(root)["nodes"][-1]
+    data = explorer_data(root)
+    top = data["ops"][data["nodes"][-1]["op"]]
     tanh = opgrad.default_registry()["tanh"]
-    assert (top["op"], top["formula"], top["plugin"]) == ("tanh", tanh.formula, tanh.plugin)
+    assert (top["name"], top["formula"], top["plugin"]) == ("tanh", tanh.formula, tanh.plugin)
+    assert len(data["ops"]) == len({n.op for n in opgrad.topological_order(root) if n.op})
 
 
 def test_the_graph_flows_left_to_right() -> None:
     root, _, _ = reused_graph()
     nodes = explorer_data(root)["nodes"]
-    for node in nodes:
-        assert all(nodes[p]["x"] < node["x"] for p in node["parents"])
+    for node in nodes:  # [column, row]: every input in a column further left
+        assert all(nodes[p]["at"][0] < node["at"][0] for p in node["parents"])
+
+
+def test_a_graph_of_no_module_is_drawn_as_before() -> None:
+    root, _, _ = reused_graph()
+    data = explorer_data(root)
+    assert data["groups"] == [] and data["forward"] is None
+    assert all("group" not in n for n in data["nodes"])
+    layout = arrange(opgrad.topological_order(root))  # the notebook's drawing: same places
+    columns = sorted({x for x, _ in layout.positions})
+    assert [n["at"][0] for n in data["nodes"]] == [columns.index(x) for x, _ in layout.positions]
 
 
 def test_hostile_text_cannot_end_the_data_block() -> None:
@@ -97,6 +111,18 @@ def test_non_finite_numbers_travel_as_text() -> None:
     steps = explorer_data(root)["steps"]
     assert "NaN" in [s[3] for s in steps]
     embedded(explorer_html(root))  # still valid JSON
+
+
+def test_placeholders_in_a_label_stay_text() -> None:
+    label = "__DATA__ __SCRIPT__ __STYLE__ __POLICY__"
+    page = explorer_html(Value(1.0, label=label) * 2.0)
+    assert embedded(page)["nodes"][0]["label"] == label  # type: ignore[index]  # JSON
+    script = (Path(opgrad.__file__).parent / "viz" / "explorer-steps.js").read_text()
+    assert page.count(script) == 1 and page.count("__SCRIPT__") == 2  # name and label
+
+
+def test_the_limit_is_ten_thousand_nodes_or_more() -> None:
+    assert MAX_NODES >= 10_000
 
 
 def test_a_graph_over_the_limit_is_refused_naming_its_size() -> None:
@@ -166,12 +192,13 @@ def test_explain_command_into_a_missing_folder(tmp_path: Path,
                   "does not exist\n"
 
 
-def test_explain_command_refuses_a_huge_graph(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    chunk = "(" + "+".join(["a"] + ["1"] * 49) + ")"  # short and shallow: the CLI's limits
-    expression = "+".join([chunk] * (MAX_NODES // 98 + 1))  # each +1 adds two nodes
+def test_explain_command_refuses_a_huge_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # The command line's 2,000 characters make far fewer than MAX_NODES nodes: lower it.
+    monkeypatch.setattr(sys.modules["opgrad.viz.explore"], "MAX_NODES", 20)
+    expression = "+".join(["a"] + ["1"] * 10)  # each +1 adds two nodes: 21 in all
     assert main(["explain", expression, "--set", "a=1", "--html", str(tmp_path / "b.html")]) == 2
-    assert "more than the explorer shows" in capsys.readouterr().err
+    assert "21 nodes, more than the explorer shows (20)" in capsys.readouterr().err
     assert not (tmp_path / "b.html").exists()
 
 

@@ -136,8 +136,10 @@ def test_hostile_text_is_shown_never_run(chromium: Any, tmp_path: Path,
 
 
 def three_hundred_nodes() -> Value:
-    """An MLP 10-8-1 on one example: a layer of 8 tanh neurons and the output neuron."""
+    """An MLP 10-8-1 on one example, its parameters unlabelled: no groups, every node drawn."""
     model = MLP(10, [8, 1], activation="tanh", seed=0)
+    for parameter in model.parameters():
+        parameter.label = ""
     out = model([Value(0.1 * i - 0.4, label=f"x{i}") for i in range(10)])
     assert isinstance(out, Value)
     return out
@@ -165,7 +167,7 @@ def test_a_300_node_graph_paints_quickly(chromium: Any, tmp_path: Path) -> None:
     assert console(chromium) == [] and requests(chromium) == []
 
 
-@pytest.mark.parametrize("shot", ["explorer.png"])
+@pytest.mark.parametrize("shot", ["explorer.png", "explorer-network.png"])
 def test_the_readme_screenshot_is_committed(shot: str) -> None:
     image = Path(__file__).resolve().parents[2] / "docs" / "images" / shot
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "run: python -m tests.viz.browser"

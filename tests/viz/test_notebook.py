@@ -118,6 +118,14 @@ def test_the_tutorial_notebook_matches_the_markdown() -> None:
     assert len(shown) >= 20, "the committed notebook must show its outputs"
     assert "<svg" in outputs_of(committed, "from opgrad import Value")[0]["data"]["text/html"]
     assert "image/png" in outputs_of(committed, "from opgrad.nn import fit")[0]["data"]
+    assert_lessons_1_and_6_show_pictures(committed)
+
+
+def assert_lessons_1_and_6_show_pictures(notebook: Any) -> None:
+    plot = outputs_of(notebook, "from opgrad.viz import plot_function")[-1]["data"]
+    assert plot["image/png"] and plot["text/plain"].startswith("<Figure size 700x450")
+    (graph,) = [c for c in notebook.cells if c.cell_type == "code" and c.source == "drawing"]
+    assert "<svg" in graph.outputs[0]["data"]["image/svg+xml"]
 
 
 def outputs_of(notebook: Any, start: str) -> list[Any]:
@@ -135,6 +143,7 @@ def test_the_tutorial_runs_in_a_jupyter_kernel(tmp_path: Path) -> None:
     assert "<svg" in value["text/html"]
     page = outputs_of(notebook, "from opgrad.viz import explore")[0]["data"]
     assert page["text/html"].startswith("<iframe") and (tmp_path / "backprop.html").exists()
+    assert_lessons_1_and_6_show_pictures(notebook)
     live = outputs_of(notebook, "from opgrad.nn import fit")
     assert live[0]["output_type"] == "display_data" and "image/png" in live[0]["data"]
     assert live[-1]["data"]["text/plain"] == "(0.5, 0.95)"

@@ -9,10 +9,13 @@ match micrograd's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 
 from opgrad._typed import Value as OpgradValue
 from opgrad.core import Value as CoreValue
+from opgrad.core import topological_order
+from opgrad.core.graph import partials_of, pass_lock
 from opgrad.plugins.constant import Constant
 
 # micrograd's _op strings where they differ from opgrad's operator or name
@@ -66,6 +69,34 @@ class Value(OpgradValue):
         exponent = self.parents[1]
         return exponent.data if type(exponent) is Constant else None
 
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's per-node step: add this node's grad times each local partial to its
+        inputs' grads (+=). Assign one to a hand-built node, as the lecture does to add an
+        op; otherwise it comes from the op's own rule (a leaf's does nothing)."""
+        own: Callable[[], None] | None = vars(self).get("_micrograd_backward")
+        return own if own is not None else functools.partial(_rule_step, self)
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        if not callable(step):
+            raise TypeError(f"_backward must be a function of no arguments, got "
+                            f"{type(step).__name__}")
+        vars(self)["_micrograd_backward"] = step
+
+    def backward(self, gradient: float | CoreValue | None = None, *,
+                 create_graph: bool = False) -> None:
+        """opgrad's backward; a graph with a hand-written ``_backward`` runs micrograd's way:
+        each node's ``_backward()`` in reverse order (leaves still accumulate exactly)."""
+        order = topological_order(self)
+        if not any("_micrograd_backward" in getattr(n, "__dict__", ()) for n in order):
+            super().backward(gradient, create_graph=create_graph)
+        elif create_graph:
+            raise TypeError("backward(create_graph=True) needs every node made by an op; "
+                            "a hand-written _backward computes floats only")
+        else:
+            _micrograd_pass(self, order, 1.0 if gradient is None else float(gradient))
+
     def __neg__(self) -> OpgradValue:  # -self
         return self * -1
 
@@ -84,3 +115,33 @@ class Value(OpgradValue):
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+
+def _rule_step(node: CoreValue) -> None:
+    """One node's share of the chain rule, from its op's rule (nothing for a leaf)."""
+    op = node.declaration
+    if op is None:
+        return
+    for parent, partial in zip(node.parents, partials_of(op, node, False), strict=True):
+        if partial or not op.mask_zero_partials:
+            parent.grad += partial * node.grad
+
+
+def _micrograd_pass(root: CoreValue, order: list[CoreValue], seed: float) -> None:
+    """micrograd's backward (``_backward()`` per node, last first) on freshly zeroed grads;
+    leaves then add what they had, so repeated passes accumulate exactly, as opgrad's do."""
+    with pass_lock:
+        saved = [node.grad for node in order]
+        for node in order:
+            node.grad = 0.0
+        root.grad = seed
+        try:
+            for node in reversed(order):
+                (node._backward if isinstance(node, Value) else functools.partial(
+                    _rule_step, node))()
+        except BaseException:
+            for node, old in zip(order, saved, strict=True):
+                node.grad = old
+            raise
+        for node, old in zip(order, saved, strict=True):
+            if not node.parents:
+                node.grad = node.grad + old

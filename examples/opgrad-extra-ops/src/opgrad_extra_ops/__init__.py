@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from opgrad import hookimpl, ops
+from opgrad import ops
+from opgrad.extend import RegisterOp, hookimpl
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -46,7 +47,7 @@ def _jax_gelu(x: Any) -> Any:
 
 
 @hookimpl
-def register_ops(register: Any) -> None:
+def register_ops(register: RegisterOp) -> None:
     """The three ops of this package."""
     register(softplus, local_grads=lambda x, out: (ops.sigmoid(x),),
              formula="d/dx softplus(x) = sigmoid(x)", torch="nn.functional.softplus",
