@@ -42,9 +42,8 @@ def write_explorer(path: Path) -> None:
 
 def write_function_plot(path: Path) -> None:
     from opgrad.viz import plot_function
-    from opgrad.viz.boundary import pyplot
 
-    pyplot().close(plot_function(lambda x: x * x, -1.0, 1.0, path))
+    plot_function(lambda x: x * x, -1.0, 1.0, path)
 
 
 def write_decision_boundary(path: Path) -> None:

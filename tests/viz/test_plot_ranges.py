@@ -12,7 +12,6 @@ import pytest
 
 from opgrad import Value
 from opgrad.viz import plot_function
-from opgrad.viz.boundary import pyplot
 from opgrad.viz.plots import sample
 from tests.cli.runner import run
 
@@ -66,7 +65,6 @@ def test_a_wide_or_far_range_is_sampled_evenly_and_drawn(lo: float, hi: float,
         warnings.simplefilter("error")  # matplotlib overflowing would warn
         figure = plot_function(identity, lo, hi)
     assert figure.axes[0].get_xlim()[1] >= hi  # type: ignore[attr-defined]  # all of it drawn
-    pyplot().close(figure)
 
 
 def test_finite_differences_follow_the_slope_far_from_zero() -> None:
@@ -89,7 +87,6 @@ def test_values_beyond_what_a_plot_can_draw_are_a_gap(matplotlib: ModuleType) ->
         warnings.simplefilter("error")  # matplotlib overflowing would warn
         figure = plot_function(lambda x: x * 10.0, -DRAWN, DRAWN)
     assert figure.axes[0].get_ylim()[1] > DRAWN / 2  # type: ignore[attr-defined]  # drawn
-    pyplot().close(figure)
 
 
 def test_the_plot_command_refuses_a_range_it_cannot_sample(
