@@ -29,8 +29,8 @@ APPS = ("lab", "notebooks", "tree")
 NOTE = ("**In your browser.** This notebook runs on Pyodide, in this page: opgrad is "
         "installed, nothing else needs to be. The browser kit has no matplotlib, Graphviz or "
         "PyTorch, so the cells that draw with them (lessons 1, 6 and 10) or compare with "
-        "PyTorch (lesson 9) stop with an error naming what is missing; the "
-        "[playground](../../index.html) draws plots and live training itself.")
+        "PyTorch (lesson 9) stop with an error naming what is missing; the playground (the "
+        "kit's first page, `index.html`) draws plots and live training itself.")
 
 
 def kernel_extension() -> Path:
