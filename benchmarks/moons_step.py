@@ -3,6 +3,7 @@
     pip install micrograd==0.1.0 torch==2.13.0   # the peers (torch is optional)
     python benchmarks/moons_step.py              # full run: ~5 minutes
     python benchmarks/moons_step.py --quick      # one round, no end-to-end, no scaling
+    python benchmarks/array_step.py              # only the numpy backend's rows
 
 One step: 100 moons points, an MLP 2-16-16-1 built from scalar values (the
 same Python code and the same initial weights for every engine), hinge loss
@@ -447,6 +448,9 @@ def main() -> None:
     if not args.quick:
         end_to_end(median["micrograd"])
         scaling([8, 16, 32, 64])
+    import array_step  # the numpy backend against hand-written NumPy and torch (its own file)
+
+    array_step.run(args.quick, not args.no_torch)
 
 
 if __name__ == "__main__":

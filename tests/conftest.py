@@ -57,8 +57,8 @@ def jax() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def numpy() -> ModuleType:
-    """NumPy (installed with torch in CI)."""
-    return optional("numpy", "pip install numpy")
+    """NumPy (the numpy extra; CI installs it)."""
+    return optional("numpy", "pip install 'opgrad[numpy]'")
 
 
 @pytest.fixture(scope="session")

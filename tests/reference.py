@@ -100,3 +100,29 @@ def build(tree: Tree, point: Sequence[float], registry: Registry) -> tuple[Any, 
         assume(False)
     assume(isinstance(out, opgrad.Value) and well_conditioned(out, registry))
     return out, xs
+
+
+def tree_loss(tree: Tree, point: Sequence[float], registry: Registry
+              ) -> tuple[Callable[[], Any], list[opgrad.Value]]:
+    """The tree as a loss over leaves at ``point`` (rejecting ill-posed draws), and them."""
+    build(tree, point, registry)
+    leaves = [opgrad.Value(v) for v in point]
+    return lambda: evaluate(tree, leaves, opgrad_call) + 0.0 * leaves[0], leaves
+
+
+def repeated_trees(kinds: Sequence[Tree], point: Sequence[float], constants: Sequence[float],
+                   registry: Registry) -> tuple[Callable[[], Any], list[opgrad.Value]]:
+    """A loss over one copy of a tree per constant (the trees taking turns), over two
+    shared leaves: repeated regions, of one kind or interleaved kinds; and the leaves.
+    Rejects (hypothesis ``assume``) ill-posed draws."""
+    for k, c in enumerate(constants):
+        build(kinds[k % len(kinds)], [*point[:2], c], registry)
+    leaves = [opgrad.Value(v) for v in point[:2]]
+
+    def loss() -> Any:
+        copies = [evaluate(kinds[k % len(kinds)], [*leaves, opgrad.Value(c)], opgrad_call)
+                  for k, c in enumerate(constants)]
+        return sum(copies, 0.0 * leaves[0]) * leaves[1]
+
+    return loss, leaves
+

@@ -21,6 +21,7 @@ from opgrad.cli.common import (
     number,
 )
 from opgrad.cli.models import add_data_arguments, choose_loss, load_saved, make_data
+from opgrad.compiler import BACKENDS
 from opgrad.core import BackwardError, Value, no_grad
 from opgrad.nn import (
     MLP,
@@ -115,6 +116,9 @@ def add_commands(commands: Any) -> None:
     add("--compile", action=argparse.BooleanOptionalAction, default=True,
         help="trace the step once with opgrad.compile and run generated code: the same "
         "numbers, many times faster (default); --no-compile runs the dynamic engine")
+    add("--backend", choices=BACKENDS, default="scalar",
+        help="opgrad.compile's backend: scalar (the default; the same floats as backward()) "
+        "or numpy (array code, much faster on big models; within 1e-12)")
     add("--json", action="store_true", help="print one final JSON object on stdout (on "
         "failure: the error, with loss null)")
     add("--quiet", action="store_true", help="no progress output")
@@ -180,7 +184,7 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
 
         try:
             history = fit(model, data, _optimizer(args, model), args.steps, loss=loss,
-                          l2=args.l2, on_step=on_step, compiled=args.compile)
+                          l2=args.l2, on_step=on_step, compiled=args.compile and args.backend)
             with no_grad():  # the last update must not have diverged either
                 final_loss, _ = objective(model, data, loss, args.l2)
         except DivergenceError as exc:

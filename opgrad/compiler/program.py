@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass
 
 from opgrad.compiler.inline import Constants, OpCode
-from opgrad.compiler.regions import Graph, Group, find_groups
+from opgrad.compiler.regions import Graph, Group, find_groups, grouped_nodes
 from opgrad.compiler.writer import (
     Source,
     Writer,
@@ -31,20 +31,14 @@ class Program:
     guard_messages: list[str]
     leaves: list[Value]
     shape: int  # the graph's digest (see Graph.shape)
+    leaf_positions: list[int] | None = None  # each leaf's place among all (None: all, in order)
 
 
 def write_program(order: list[Value], root: Value, outputs: list[Value],
                   comparisons: list[Comparison]) -> Program:
     """The source of the step that recomputes ``root`` (and ``outputs``) from the leaves."""
-    graph = Graph.of(order)
+    graph, guards = traced_graph(order, root, outputs, comparisons)
     index = graph.index
-    missing = [o for o in outputs if o not in index]
-    if missing:
-        raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
-                         "graph, so the compiled step cannot compute them")
-    guards = comparisons  # every compared value is in the traced graph: each is checked
-    guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
-    graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
     constants = Constants()
     codes = _codes(graph, constants)
     groups = find_groups(graph) if len(order) >= GROUPS_FROM else []
@@ -58,6 +52,22 @@ def write_program(order: list[Value], root: Value, outputs: list[Value],
                right, result) for left, symbol, right, result in guards], constants)
     leaves = [order[i] for i in main.leaves]
     return Program(source, constants.namespace, messages, leaves, graph.shape())
+
+
+def traced_graph(order: list[Value], root: Value, outputs: list[Value],
+                 comparisons: list[Comparison]) -> tuple[Graph, list[Comparison]]:
+    """The graph, its values the step reports or checks marked exposed, and the
+    comparisons that become guards."""
+    graph = Graph.of(order)
+    index = graph.index
+    missing = [o for o in outputs if o not in index]
+    if missing:
+        raise ValueError(f"opgrad.compile: {len(missing)} output(s) are not in the loss's "
+                         "graph, so the compiled step cannot compute them")
+    guards = comparisons  # every compared value is in the traced graph: each is checked
+    guarded = [side for c in guards for side in (c[0], c[2]) if isinstance(side, Value)]
+    graph.exposed = {index[node] for node in [root, *outputs, *guarded]}
+    return graph, guards
 
 
 def _codes(graph: Graph, constants: Constants) -> list[OpCode | None]:
@@ -175,11 +185,7 @@ class _Main:
 
 def _schedule(graph: Graph, groups: list[Group]) -> list[int]:
     """What the step runs, in order: node i (>= 0), or group k (-1 - k) before its anchor."""
-    grouped = bytearray(len(graph.nodes))
-    for group in groups:
-        for region in group.instances:
-            for i in region:
-                grouped[i] = 1
+    grouped = grouped_nodes(len(graph.nodes), groups)
     top = [i for i, op in enumerate(graph.ops) if op is not None and not grouped[i]]
     anchors = sorted((group.anchor, number) for number, group in enumerate(groups))
     schedule: list[int] = []

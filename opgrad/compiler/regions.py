@@ -107,6 +107,16 @@ class Group:
     anchor: int = 0  # the first consumer of any instance: the group runs just before it
 
 
+def grouped_nodes(size: int, groups: list[Group]) -> bytearray:
+    """Per node of a graph of ``size`` nodes: 1 if it is in a region of ``groups``."""
+    grouped = bytearray(size)
+    for group in groups:
+        for region in group.instances:
+            for i in region:
+                grouped[i] = 1
+    return grouped
+
+
 def find_groups(graph: Graph) -> list[Group]:
     """Groups of repeated regions that can run as one loop.
 

@@ -42,7 +42,7 @@ def _expression_of_code(code: types.CodeType) -> Expression | None:
     if tree is None:
         return None
     for node in ast.walk(tree):
-        if _starts_at(node, code.co_firstlineno) and _same_code(node, code):
+        if _starts_at(node, code.co_firstlineno) and _same_code(node, code, _imports(tree)):
             return _expression(node)  # type: ignore[arg-type]  # a Lambda or FunctionDef
     return None
 
@@ -84,19 +84,26 @@ def _expression(node: ast.Lambda | ast.FunctionDef) -> Expression | None:
     return None
 
 
-def _same_code(node: ast.AST, code: types.CodeType) -> bool:
-    """True if compiling ``node`` alone gives exactly ``code``'s bytecode."""
+def _imports(tree: ast.Module) -> list[ast.stmt]:
+    """The module's top-level imports: compiled beside a function, they make ``math.exp(x)``
+    the same bytecode as in the module (Python 3.11 calls a function of an imported module
+    with LOAD_ATTR, of any other object with LOAD_METHOD)."""
+    return [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def _same_code(node: ast.AST, code: types.CodeType, imports: list[ast.stmt]) -> bool:
+    """True if compiling ``node`` alone (beside the module's imports) gives exactly
+    ``code``'s bytecode."""
     if isinstance(node, ast.FunctionDef):
         node = ast.FunctionDef(name=node.name, args=node.args, body=node.body,
                                decorator_list=[], returns=node.returns, type_comment=None)
-        tree: ast.Module | ast.Expression = ast.Module(body=[node], type_ignores=[])
-        mode = "exec"
     elif isinstance(node, ast.Lambda):
-        tree, mode = ast.Expression(body=node), "eval"
+        node = ast.Expr(value=node)
     else:
         return False
+    tree = ast.Module(body=[*imports, node], type_ignores=[])
     try:
-        compiled = compile(ast.fix_missing_locations(tree), code.co_filename, mode)
+        compiled = compile(ast.fix_missing_locations(tree), code.co_filename, "exec")
     except (SyntaxError, ValueError):
         return False
     inner = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]

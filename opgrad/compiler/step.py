@@ -1,14 +1,15 @@
-"""``compile(fn)`` and the step it returns."""
+"""``opgrad.compile(fn)`` (:func:`compile_step` here) and the step it returns."""
 
 from __future__ import annotations
 
-import builtins
 import itertools
 import math
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from opgrad._optional import require
+from opgrad.compiler.arrays.program import write_array_program
 from opgrad.compiler.program import Program, write_program
 from opgrad.compiler.regions import Graph
 from opgrad.core import Value, enable_grad, topological_order
@@ -17,6 +18,7 @@ from opgrad.guards import Comparison, recording_comparisons
 from opgrad.memory import gc_paused
 
 _serial = itertools.count()
+BACKENDS = ("scalar", "numpy")  # the names compile(fn, backend=...) takes
 
 
 class StructureChanged(RuntimeError):
@@ -44,16 +46,27 @@ class CompiledStep:
             raise StructureChanged(messages[k])
 
         namespace: dict[str, Any] = {**self._program.namespace, "changed": changed}
-        exec(builtins.compile(self.source, self._filename, "exec"), namespace)  # our own code
+        exec(compile(self.source, self._filename, "exec"), namespace)  # our own code
         return namespace["step"]  # type: ignore[no-any-return]
 
     def __call__(self) -> float:
         """Forward and backward for the leaves' current data; returns the loss."""
         try:
-            loss, self.outputs = self._step(self.leaves)
-            return loss
+            result = self._step(self.leaves)
         except (ValueError, ArithmeticError, TypeError) as exc:
             raise self._located(exc) from exc
+        if result is None:  # an array step met nan or inf: backward()'s numbers and errors
+            return self._dynamic()
+        loss, self.outputs = result
+        return loss
+
+    def _dynamic(self) -> float:
+        """The step by the dynamic engine: ``fn()`` again, then ``backward()``."""
+        with enable_grad():
+            root, outputs = _split(self.fn())
+        root.backward()
+        self.outputs = [o.data for o in outputs]
+        return root.data
 
     def _located(self, exc: Exception) -> Exception:
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
@@ -70,6 +83,9 @@ class CompiledStep:
         Graphs whose structure depends on the data (a Python ``if`` on
         ``.data``) are the caller's responsibility; this is the check.
         Leaves' ``.grad`` are left as they were. Two nans count as equal.
+        A number passes within ``rtol`` of the dynamic one, relative to it or
+        to the largest number of the step (the numpy backend sums in another
+        order, so a gradient that cancels to about 0 differs in its last bits).
         """
         with enable_grad(), recording_comparisons() as comparisons:
             root, _ = _split(self.fn())
@@ -87,20 +103,28 @@ class CompiledStep:
             for leaf, old in zip(self.leaves, saved, strict=True):
                 leaf.grad = old
         # Constants made inside fn are new objects each call: match leaves by position.
-        expected = grad(root, [node for node in order if not node.op])
-        for got, want in [(loss, root.data), *zip(compiled, expected, strict=True)]:
-            if not same_float(got, want, rtol):
+        leaves = [node for node in order if not node.op]
+        positions = self._program.leaf_positions
+        expected = grad(root, leaves if positions is None else [leaves[k] for k in positions])
+        pairs = [(loss, root.data), *zip(compiled, expected, strict=True)]
+        scale = max((abs(want) for _, want in pairs if math.isfinite(want)), default=0.0)
+        for got, want in pairs:
+            if not same_float(got, want, rtol, scale):
                 raise StructureChanged(f"compiled result {got!r} differs from dynamic {want!r}")
 
 
-def same_float(got: float, want: float, rtol: float = 0.0) -> bool:
-    """Equal within ``rtol`` (exactly, by default); two nans are the same result."""
+def same_float(got: float, want: float, rtol: float = 0.0, scale: float = 0.0) -> bool:
+    """Equal within ``rtol`` (exactly, by default) of ``want``, or of ``scale`` (the step's
+    largest number: a gradient summed in another order to about 0 is off by its terms'
+    rounding, not its own); two nans are the same result."""
     if math.isnan(got) or math.isnan(want):
         return math.isnan(got) and math.isnan(want)
-    return got == want or math.isclose(got, want, rel_tol=rtol, abs_tol=1e-300)
+    if got == want or math.isinf(got) or math.isinf(want):
+        return got == want
+    return abs(got - want) <= max(rtol * max(abs(want), scale), 1e-300)
 
 
-def compile(fn: Callable[[], Any]) -> CompiledStep:
+def compile_step(fn: Callable[[], Any], backend: str = "scalar") -> CompiledStep:
     """Trace ``fn`` once and generate its step.
 
     ``fn`` takes no arguments and returns the loss Value, or ``(loss,
@@ -109,16 +133,33 @@ def compile(fn: Callable[[], Any]) -> CompiledStep:
     ``fn`` is traced with gradients recorded, also inside ``no_grad()``.
     Names an op's functions read (``math``, module constants) are looked
     up once, when compiling.
+
+    ``backend``: "scalar" (Python on floats, the same floats as
+    ``backward()``) or "numpy" (array code; the same numbers within 1e-12
+    relative: sums are reordered; needs NumPy, the ``numpy`` extra).
     """
     if not callable(fn):
         raise TypeError(f"opgrad.compile needs a function, got {type(fn).__name__}")
+    write = _writer(backend)
     # The trace is a big acyclic graph: no collector passes while it is built.
     with gc_paused(), enable_grad(), recording_comparisons() as comparisons:
         root, outputs = _split(fn())
     with gc_paused():
         order = traced_order(root, comparisons)
-        program = write_program(order, root, outputs, comparisons)
+        program = write(order, root, outputs, comparisons)
         return CompiledStep(fn, program, program.shape, len(order))
+
+
+def _writer(backend: str) -> Callable[[list[Value], Value, list[Value], list[Comparison]],
+                                       Program]:
+    """The program writer of a backend, or the error listing the backends."""
+    if backend == "scalar":
+        return write_program
+    if backend == "numpy":
+        require("numpy", "numpy", "opgrad.compile(fn, backend='numpy')")
+        return write_array_program
+    raise ValueError(f"opgrad.compile: unknown backend {backend!r}; the backends are "
+                     f"{', '.join(map(repr, BACKENDS))}")
 
 
 def traced_order(root: Value, comparisons: list[Comparison]) -> list[Value]:

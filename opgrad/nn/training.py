@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from opgrad._typed import Value
-from opgrad.compiler import CompiledStep, StructureChanged, compile
+from opgrad.compiler import CompiledStep, StructureChanged, compile_step
 from opgrad.memory import gc_paused
 from opgrad.nn.data import Dataset
 from opgrad.nn.losses import bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
@@ -83,7 +83,7 @@ LOSSES: Mapping[str, Loss] = {
 
 def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: str = "hinge",
         l2: float = 1e-4, on_step: Callable[[StepResult], None] | None = None,
-        compiled: bool = False, live: bool = False) -> list[StepResult]:
+        compiled: bool | str = False, live: bool = False) -> list[StepResult]:
     """Full-batch training: each step builds the loss, runs backward, updates.
 
     With ``live=True`` a notebook redraws the loss curve and the decision
@@ -91,7 +91,8 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
 
     With ``compiled=True`` the step is traced once with :func:`opgrad.compile`
     and the generated code runs instead (traced again if the data makes the
-    graph change shape, e.g. a loss that branches on the sign of a score).
+    graph change shape, e.g. a loss that branches on the sign of a score);
+    ``compiled="numpy"`` (or any backend name) picks the compile's backend.
 
     A non-finite loss stops training with :class:`DivergenceError` naming the
     step, before that step updates the parameters.
@@ -104,7 +105,8 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
         with live_reporter(model, data, steps, on_step) as report:
             return fit(model, data, optimizer, steps, loss=loss, l2=l2, on_step=report,
                        compiled=compiled)
-    run = _compiled_step(model, data, loss, l2) if compiled else _dynamic_step(
+    backend = compiled if isinstance(compiled, str) else "scalar"
+    run = _compiled_step(model, data, loss, l2, backend) if compiled else _dynamic_step(
         model, data, loss, l2)
     history = []
     for step in range(1, steps + 1):
@@ -134,9 +136,9 @@ def _dynamic_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
     return run
 
 
-def _compiled_step(model: MLP, data: Dataset, loss: str, l2: float) -> Step:
+def _compiled_step(model: MLP, data: Dataset, loss: str, l2: float, backend: str) -> Step:
     def trace() -> CompiledStep:
-        return compile(lambda: outputs_and_loss(model, data, loss, l2))
+        return compile_step(lambda: outputs_and_loss(model, data, loss, l2), backend=backend)
 
     step = trace()
 

@@ -19,13 +19,14 @@ from opgrad.extend import RegisterOp, hookimpl, value_of
 @hookimpl
 def register_ops(register: RegisterOp) -> None:
     """The arithmetic operators of Value."""
-    register(operator.add, name="add", operator="+", torch="add", jax="numpy.add",
+    register(operator.add, name="add", operator="+", torch="add", jax="numpy.add", algebra="sum",
              local_grads=lambda x, y, out: (1.0, 1.0),
              formula="d/dx (x + y) = 1; d/dy (x + y) = 1")
     register(operator.sub, name="sub", operator="-", torch="sub", jax="numpy.subtract",
              local_grads=lambda x, y, out: (1.0, -1.0),
              formula="d/dx (x - y) = 1; d/dy (x - y) = -1")
     register(operator.mul, name="mul", operator="*", torch="mul", jax="numpy.multiply",
+             algebra="product",
              local_grads=lambda x, y, out: (y, x),
              formula="d/dx (x * y) = y; d/dy (x * y) = x")
     register(operator.truediv, name="div", operator="/", torch="div", jax="numpy.divide",

@@ -24,6 +24,13 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _numpy_sigmoid(x: Any) -> Any:
+    import numpy  # only reached with arrays in hand (opgrad.compile(fn, backend="numpy"))
+
+    z = numpy.exp(-numpy.abs(x))  # the same two branches as _sigmoid, on arrays
+    return numpy.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
 def _where(condition: float, if_true: float, if_false: float) -> float:
     """``if_true`` where ``condition`` holds (is non-zero), else ``if_false``."""
     return if_true if condition else if_false
@@ -58,7 +65,7 @@ def register_ops(register: RegisterOp) -> None:
              local_grads=lambda x, out: (1.0 - (out <= 0.0) * 1.0,), kinks=(0.0,),
              mask_zero_partials=True,
              formula="d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)")
-    register(_sigmoid, name="sigmoid", torch="sigmoid", jax="nn.sigmoid",
+    register(_sigmoid, name="sigmoid", torch="sigmoid", jax="nn.sigmoid", numpy=_numpy_sigmoid,
              local_grads=lambda x, out: (out * (1.0 - out),),
              formula="d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))")
     register(_where, name="where", torch=_torch_where, jax="numpy.where", kinks=(0.0,),

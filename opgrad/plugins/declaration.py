@@ -14,7 +14,7 @@ import keyword
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Required
+from typing import Any, Literal, Required
 
 from typing_extensions import TypedDict
 
@@ -27,6 +27,7 @@ OPERATORS: Mapping[int, frozenset[str]] = {
     2: frozenset({"+", "-", "*", "/", "//", "%", "**"}),
 }
 Interval = tuple[float, float]
+Algebra = Literal["sum", "product"]  # x + y, x * y: what an array backend may reorder
 # Value's own attributes, read before any op is bound to it.
 CORE_ATTRIBUTES = frozenset(dir(Value))
 
@@ -38,7 +39,11 @@ class Op:
     ``domain`` holds one open interval (lo, hi) per input, used to sample
     points when checking; ``kinks`` are inputs where the op is not smooth.
     ``torch`` and ``jax`` name the array function (or give a callable) that
-    computes the same forward on tensors: for comparisons and the bridge.
+    computes the same forward on tensors: for comparisons and the bridge;
+    ``numpy`` the same on NumPy arrays, for ``opgrad.compile(fn, backend="numpy")``.
+    ``algebra`` says the op is ``x + y`` ("sum") or ``x * y`` ("product"): the
+    numpy backend may then reorder chains of sums and turn sums of products
+    into matrix products.
     ``mask_zero_partials``: where a partial is exactly 0, no gradient flows
     back at all, not even a nan or inf one (PyTorch's convention for relu and
     ``where``); otherwise the chain rule multiplies, and 0 * nan is nan. For
@@ -57,6 +62,8 @@ class Op:
     torch: str | Callable[..., Any] | None = None
     jax: str | Callable[..., Any] | None = None
     mask_zero_partials: bool = False
+    numpy: str | Callable[..., Any] | None = None
+    algebra: Algebra | None = None
     doc: str = field(default="", compare=False)
 
 
@@ -73,6 +80,8 @@ class OpOptions(TypedDict, total=False):
     jax: str | Callable[..., Any] | None
     arity: int | None
     mask_zero_partials: bool
+    numpy: str | Callable[..., Any] | None
+    algebra: Algebra | None
 
 
 OPTION_NAMES = frozenset(OpOptions.__annotations__)
@@ -116,6 +125,8 @@ def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> 
         jax=_array_equivalent("jax", options.get("jax"), fail),
         mask_zero_partials=_flag("mask_zero_partials", options.get("mask_zero_partials", False),
                                  fail),
+        numpy=_array_equivalent("numpy", options.get("numpy"), fail),
+        algebra=_algebra(options.get("algebra"), op_arity, fail),
         doc=inspect.getdoc(forward) or "",
     )
 
@@ -201,6 +212,18 @@ def _array_equivalent(
         return given
     raise fail(f"{keyword} must be the dotted name of a {keyword} function or a callable, "
                f"got {type(given).__name__}", OpTypeError)
+
+
+def _algebra(given: object, op_arity: int,
+             fail: Callable[..., RegistrationError]) -> Algebra | None:
+    if given is None:
+        return None
+    if given not in ("sum", "product"):
+        raise fail(f"algebra must be 'sum' (x + y), 'product' (x * y) or None, got {given!r}",
+                   OpTypeError)
+    if op_arity != 2:
+        raise fail(f"algebra={given!r} needs an op of two inputs, this one takes {op_arity}")
+    return given
 
 
 def _flag(keyword: str, given: object, fail: Callable[..., RegistrationError]) -> bool:

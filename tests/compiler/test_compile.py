@@ -161,8 +161,8 @@ def test_compiled_training_matches_dynamic_training(loss: str, traces: int,
     import opgrad.nn.training
 
     traced: list[object] = []
-    monkeypatch.setattr(opgrad.nn.training, "compile",
-                        lambda fn: traced.append(fn) or opgrad.compile(fn))
+    monkeypatch.setattr(opgrad.nn.training, "compile_step",
+                        lambda fn, **options: traced.append(fn) or opgrad.compile(fn, **options))
 
     def train(compiled: bool) -> list[float]:
         data = make_moons(n=16, seed=2)

@@ -15,7 +15,13 @@ from opgrad.compiler import program as program_module
 from opgrad.compiler import regions as graph_module
 from opgrad.compiler.step import same_float
 from tests.compiler.plugin_ops import extended_registry
-from tests.reference import Tree, build, evaluate, opgrad_call, points, trees
+from tests.reference import (
+    Tree,
+    points,
+    repeated_trees,
+    tree_loss,
+    trees,
+)
 
 EXTENDED = extended_registry()
 FAST = settings(max_examples=150, deadline=None, derandomize=True)
@@ -49,10 +55,7 @@ def test_the_extended_registry_has_ops_of_every_kind() -> None:
 @given(tree=trees(EXTENDED), point=points())
 def test_random_trees_over_every_op(tree: Tree, point: list[float]) -> None:
     with opgrad.use_registry(EXTENDED):
-        build(tree, point, EXTENDED)  # rejects ill-conditioned draws
-        leaves = [Value(v) for v in point]
-        loss = lambda: evaluate(tree, leaves, opgrad_call) + 0.0 * leaves[0]  # noqa: E731
-        assert_same(*dynamic_and_compiled(loss, leaves))
+        assert_same(*dynamic_and_compiled(*tree_loss(tree, point, EXTENDED)))
 
 
 @FAST
@@ -64,15 +67,7 @@ def test_random_batches_written_as_loops(tree: Tree, point: list[float],
     with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
         patch.setattr(graph_module, "MIN_REGION", 1)
         patch.setattr(program_module, "GROUPS_FROM", 1)
-        for c in constants:
-            build(tree, [*point[:2], c], EXTENDED)
-        leaves = [Value(v) for v in point[:2]]
-
-        def loss() -> Value:
-            copies = [evaluate(tree, [*leaves, Value(c)], opgrad_call) for c in constants]
-            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
-
-        assert_same(*dynamic_and_compiled(loss, leaves))
+        assert_same(*dynamic_and_compiled(*repeated_trees([tree], point, constants, EXTENDED)))
 
 
 def test_moons_step_uses_one_loop_and_matches_backward() -> None:
@@ -140,16 +135,7 @@ def test_random_batches_of_two_interleaved_kinds(first: Tree, second: Tree, poin
     with opgrad.use_registry(EXTENDED), pytest.MonkeyPatch.context() as patch:
         patch.setattr(graph_module, "MIN_REGION", 1)
         patch.setattr(program_module, "GROUPS_FROM", 1)
-        for k, c in enumerate(constants):
-            build(kinds[k % 2], [*point[:2], c], EXTENDED)
-        leaves = [Value(v) for v in point[:2]]
-
-        def loss() -> Value:
-            copies = [evaluate(kinds[k % 2], [*leaves, Value(c)], opgrad_call)
-                      for k, c in enumerate(constants)]
-            return sum(copies, 0.0 * leaves[0]) * leaves[1]  # type: ignore[no-any-return]
-
-        assert_same(*dynamic_and_compiled(loss, leaves))
+        assert_same(*dynamic_and_compiled(*repeated_trees(kinds, point, constants, EXTENDED)))
 
 
 def test_cross_entropy_batches_run_as_one_loop_with_a_branch_per_class() -> None:
