@@ -1,7 +1,11 @@
 """docs/tutorial.ipynb, made from docs/tutorial.md: one source, two forms.
 
     python docs/make_notebook.py           # rebuild the notebook and run it (outputs saved)
-    python docs/make_notebook.py --check   # exit 1 if the notebook drifted from the Markdown
+    python docs/make_notebook.py --check   # exit 1 if a notebook drifted from the Markdown
+
+It also writes opgrad/kit/tutorial.ipynb, the same cells without outputs:
+the copy `opgrad kit` puts in the browser kit (package data, so an installed
+opgrad has it).
 
 The prose becomes Markdown cells; each ```python block (written as doctest
 examples) becomes code cells without the prompts, one cell per shown
@@ -21,6 +25,7 @@ from typing import Any
 
 DOCS = Path(__file__).resolve().parent
 MARKDOWN, NOTEBOOK = DOCS / "tutorial.md", DOCS / "tutorial.ipynb"
+KIT_NOTEBOOK = DOCS.parent / "opgrad" / "kit" / "tutorial.ipynb"
 FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.M | re.S)
 DIRECTIVE = re.compile(r"\s*# doctest:.*$", re.M)
 
@@ -95,15 +100,17 @@ def main(argv: list[str]) -> int:
     import nbformat
 
     if argv == ["--check"]:
-        problems = drift(nbformat.read(NOTEBOOK, as_version=4), build())
-        for problem in problems:
-            print(f"{NOTEBOOK.name} is stale: {problem}; run python docs/make_notebook.py",
+        stale = [(path, problem) for path in (NOTEBOOK, KIT_NOTEBOOK)
+                 for problem in drift(nbformat.read(path, as_version=4), build())]
+        for path, problem in stale:
+            print(f"{path.name} is stale: {problem}; run python docs/make_notebook.py",
                   file=sys.stderr)
-        return 1 if problems else 0
+        return 1 if stale else 0
+    nbformat.write(build(), KIT_NOTEBOOK)
     with tempfile.TemporaryDirectory() as folder:
         notebook = execute(build(), Path(folder))
     nbformat.write(notebook, NOTEBOOK)
-    print(f"wrote {NOTEBOOK}", file=sys.stderr)
+    print(f"wrote {NOTEBOOK} and {KIT_NOTEBOOK}", file=sys.stderr)
     return 0
 
 

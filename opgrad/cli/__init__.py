@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from opgrad import __version__
 from opgrad._optional import MissingExtraError
-from opgrad.cli import eval_command, expr_commands, ops_commands, train_command
+from opgrad.cli import eval_command, expr_commands, kit_command, ops_commands, train_command
 from opgrad.cli.common import CommandError, dashed_data_as_positional, fail, option_strings
 from opgrad.cli.typos import unknown_arguments, unknown_command
 
-COMMAND_MODULES = (ops_commands, expr_commands, train_command, eval_command)
+COMMAND_MODULES = (ops_commands, expr_commands, train_command, eval_command, kit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

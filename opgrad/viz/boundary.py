@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from opgrad.core import no_grad
@@ -56,8 +57,17 @@ def plot_decision_boundary(model: MLP, data: Dataset,
     return figure
 
 
-def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int = 80) -> None:
-    """Draw the model's class regions and the data points on matplotlib ``axes``."""
+@dataclass(frozen=True)
+class DecisionGrid:
+    """The class the model assigns at each point of a grid over the data (row by row in y)."""
+
+    xs: list[float]
+    ys: list[float]
+    regions: list[list[int]]
+
+
+def decision_grid(model: MLP, data: Dataset, resolution: int = 80) -> DecisionGrid:
+    """The model's class at ``resolution`` x ``resolution`` points around the data."""
     xs = [p[0] for p in data.x]
     ys = [p[1] for p in data.x]
     lo_x, hi_x = min(xs) - 0.5, max(xs) + 0.5
@@ -65,9 +75,16 @@ def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int
     grid_x = [lo_x + (hi_x - lo_x) * i / (resolution - 1) for i in range(resolution)]
     grid_y = [lo_y + (hi_y - lo_y) * j / (resolution - 1) for j in range(resolution)]
     regions = [[predict_class(model, [gx, gy]) for gx in grid_x] for gy in grid_y]
+    return DecisionGrid(grid_x, grid_y, regions)
+
+
+def draw_decision_boundary(axes: Any, model: MLP, data: Dataset, resolution: int = 80) -> None:
+    """Draw the model's class regions and the data points on matplotlib ``axes``."""
+    grid = decision_grid(model, data, resolution)
     levels = [k - 0.5 for k in range(data.classes + 1)]  # one band per class
-    axes.contourf(grid_x, grid_y, regions, levels=levels, cmap="coolwarm", alpha=0.35)
-    axes.scatter(xs, ys, c=data.y, cmap="coolwarm", edgecolors="black", s=30)
+    axes.contourf(grid.xs, grid.ys, grid.regions, levels=levels, cmap="coolwarm", alpha=0.35)
+    axes.scatter([p[0] for p in data.x], [p[1] for p in data.x], c=data.y, cmap="coolwarm",
+                 edgecolors="black", s=30)
     axes.set_title(f"opgrad MLP {'-'.join(map(str, model.sizes))} on {data.name}")
-    axes.set_xlim(lo_x, hi_x)
-    axes.set_ylim(lo_y, hi_y)
+    axes.set_xlim(grid.xs[0], grid.xs[-1])
+    axes.set_ylim(grid.ys[0], grid.ys[-1])

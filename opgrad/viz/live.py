@@ -1,8 +1,9 @@
 """``fit(..., live=True)``: the loss curve and the decision boundary, redrawn as training runs.
 
 In a Jupyter kernel the picture is one display that is updated in place; in
-a terminal the command line's progress bar is shown instead. IPython and
-matplotlib are imported only when a live view is asked for.
+a terminal the command line's progress bar is shown instead; inside
+:func:`live_view` (the browser kit's playground) the view given there. IPython
+and matplotlib are imported only when a notebook's live view is asked for.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from opgrad._optional import require
@@ -20,8 +22,10 @@ from opgrad.viz.boundary import draw_decision_boundary
 from opgrad.viz.figure import new_figure, png_bytes, require_matplotlib
 
 Report = Callable[[StepResult], None]
+LiveView = Callable[[MLP, Dataset, int], Report]  # (model, data, steps) -> a step callback
 REDRAWS = 10  # pictures per run: each boundary costs a few hundred model evaluations
 RESOLUTION = 30  # grid points per side of the live boundary (the saved one uses 80)
+_chosen_view: ContextVar[LiveView | None] = ContextVar("opgrad_live_view", default=None)
 
 
 def in_notebook() -> bool:
@@ -32,9 +36,24 @@ def in_notebook() -> bool:
 
 
 @contextmanager
+def live_view(view: LiveView) -> Iterator[None]:
+    """Inside this block, ``fit(..., live=True)`` reports each step to ``view(model, data,
+    steps)`` (in this thread or task only): how a page that is not a notebook shows training."""
+    token = _chosen_view.set(view)
+    try:
+        yield
+    finally:
+        _chosen_view.reset(token)
+
+
+@contextmanager
 def live_reporter(model: MLP, data: Dataset, steps: int, on_step: Report | None
                   ) -> Iterator[Report]:
-    """A step callback showing training live (notebook) or as a progress bar (terminal)."""
+    """A step callback showing training live (a chosen view, a notebook) or as a progress bar."""
+    view = _chosen_view.get()
+    if view is not None:
+        yield _both(view(model, data, steps), on_step)
+        return
     if in_notebook():
         shown: Report = LiveFigure(model, data, steps).update
         yield _both(shown, on_step)

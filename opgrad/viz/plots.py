@@ -69,6 +69,17 @@ def _sample_at(f: Callable[[Value], Value], x: float) -> tuple[float, float, flo
     return row if all(abs(v) <= LARGEST_DRAWN for v in row) else None  # nan compares false
 
 
+def sample_to_plot(f: Callable[[Value], Value], lo: float, hi: float, title: str
+                   ) -> tuple[list[float], list[float], list[float], list[float]]:
+    """:func:`sample`, refusing a function with fewer than two points to draw on the range."""
+    xs, ys, slopes, numeric = sample(f, lo, hi)
+    if len(xs) < 2:  # a line needs two points
+        where = "everywhere" if not xs else f"at all but one of its {POINTS} samples"
+        raise ValueError(f"{title} is undefined or not finite {where} on [{lo:g}, {hi:g}] "
+                         "(with its slope): choose another range")
+    return xs, ys, slopes, numeric
+
+
 def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
                   path: str | os.PathLike[str] | None = None, title: str = "f(x)") -> Any:
     """Plot f and its derivative (backward) with the finite-difference slope overlaid.
@@ -76,11 +87,7 @@ def plot_function(f: Callable[[Value], Value], lo: float, hi: float,
     Returns the matplotlib figure (a notebook shows it); with ``path`` it is
     also saved there. pyplot is not used: your backend and figures stay as they are.
     """
-    xs, ys, slopes, numeric = sample(f, lo, hi)  # bad input is named before matplotlib is
-    if len(xs) < 2:  # a line needs two points
-        where = "everywhere" if not xs else f"at all but one of its {POINTS} samples"
-        raise ValueError(f"{title} is undefined or not finite {where} on [{lo:g}, {hi:g}] "
-                         "(with its slope): choose another range")
+    xs, ys, slopes, numeric = sample_to_plot(f, lo, hi, title)  # named before matplotlib is
     figure = new_figure("plot_function", 7, 4.5)
     axes = figure.subplots()
     axes.plot(xs, ys, label=title, linewidth=2)

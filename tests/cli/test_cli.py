@@ -49,7 +49,7 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     listed = re.findall(r"^    (\w+) +\S", out, re.M)
-    assert listed == ["ops", "check", "graph", "explain", "plot", "train", "eval"]
+    assert listed == ["ops", "check", "graph", "explain", "plot", "train", "eval", "kit"]
 
 
 def test_check_all_ops_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ from tests.cli.runner import command
          "them"),
         (["trian"], "unknown command 'trian'; did you mean 'train'?"),
         (["xyzzy"], "unknown command 'xyzzy'; the commands are ops, check, graph, explain, plot, "
-         "train, eval"),
+         "train, eval, kit"),
         (["--verison"], "unknown option --verison; did you mean --version?"),
         (["explain", "tahn(a)", "--set", "a=1"], "tahn() is not a registered op; did you mean "
          "tanh()? (column 1)"),

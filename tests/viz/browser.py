@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,15 @@ NETWORK_SCREENSHOT = IMAGES / "explorer-network.png"
 POINTS = [[0.5, -1.0], [-0.3, 0.8], [1.2, 0.1], [-0.7, -0.4]]
 
 
-def start_chromium(profile: str) -> Any:
-    """A headless Chromium that keeps its console log, with a fresh profile in ``profile``."""
+def start_chromium(profile: str, flags: Sequence[str] = ()) -> Any:
+    """A headless Chromium that keeps its console log, with a fresh profile in ``profile``
+    (and any more command-line ``flags``)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+    for flag in [*FLAGS, f"--user-data-dir={profile}", *flags]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
