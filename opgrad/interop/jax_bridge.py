@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad._optional import require
+from opgrad.core.graph import checked_count
 from opgrad.interop.common import array_forward, bridge_failure, check_points, close, resolve_op
 from opgrad.plugins.declaration import Op
 
@@ -109,7 +110,12 @@ def _check_on_arrays(jax: ModuleType, op: Op) -> None:
             raise bridge_failure(op, "jax", "forward", ValueError(
                 f"it gives {got!r} at {point}, but the op's forward gives {expected!r}"))
     try:
-        for p in op.local_grads(*columns, out):
+        partials = op.local_grads(*columns, out)
+    except Exception as exc:
+        raise bridge_failure(op, "jax", "local_grads", exc) from exc
+    checked_count(op, partials, op.arity)  # the error every path gives for a wrong count
+    try:
+        for p in partials:
             jnp.broadcast_to(jnp.asarray(p), out.shape)
     except Exception as exc:
         raise bridge_failure(op, "jax", "local_grads", exc) from exc

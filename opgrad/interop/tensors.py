@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad._optional import require
+from opgrad.core.graph import checked_count
 from opgrad.interop.common import array_forward, bridge_failure, check_points, close
 from opgrad.interop.fused import Products, weighted_partials
 from opgrad.plugins.declaration import Op
@@ -112,6 +113,10 @@ def check_on_tensors(torch: ModuleType, op: Op) -> None:
                 f"it gives {got!r} at {point}, but the op's forward gives {op.forward(*point)!r}"))
     try:
         partials = op.local_grads(*columns, out)
+    except Exception as exc:
+        raise bridge_failure(op, "torch", "local_grads", exc) from exc
+    checked_count(op, partials, op.arity)  # the error every path gives for a wrong count
+    try:
         [torch.broadcast_to(torch.as_tensor(p, dtype=torch.float64), out.shape)
          for p in partials]
     except Exception as exc:

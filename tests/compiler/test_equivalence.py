@@ -170,3 +170,4 @@ def test_a_wrong_number_of_partials_is_one_error_on_every_path(
     step = opgrad.compile(lambda: opgrad.ops.double_bad(x))
     with pytest.raises(opgrad.BackwardError, match=message):
         step()
+
