@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import opgrad
-
 
 @pytest.mark.parametrize("bridge", ["to_torch", "to_jax"])
 def test_a_wrong_number_of_partials_is_the_same_error_in_the_bridges(
