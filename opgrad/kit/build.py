@@ -32,6 +32,9 @@ from opgrad.kit.sources import cache_folder, pinned_wheels, pyodide_runtime
 from opgrad.kit.wheel import build_opgrad_wheel
 
 PAGE_FILES = ("index.html", "playground.js", "playground.css", "opgrad.js", "worker.js")
+# Everything a kit writes into its folder (a teacher's own pages beside them are kept).
+KIT_ENTRIES = frozenset({*PAGE_FILES, "pyodide", "examples.json", "kit.json", "lite",
+                         "favicon.ico"})
 Say = Callable[[str], None]
 
 
@@ -50,21 +53,33 @@ def build_kit(folder: Path, *, force: bool = False, lite: bool = True,
               cache: Path | None = None, say: Say = lambda message: None) -> Kit:
     """Build the kit in ``folder`` (see the module's docstring); raise KitError if it cannot."""
     started = time.perf_counter()
+    folder = folder.absolute()  # the notebook site is built from another working folder
     _check_target(folder, force)
     extension = kernel_extension() if lite else None  # a missing extra fails before downloads
-    created = not folder.exists()
+    downloads = cache_folder(cache)
+    created = _first_missing(folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".opgrad-kit-") as scratch:
-            _build_into(Path(scratch), extension, cache_folder(cache), say)
+            _build_into(Path(scratch), extension, downloads, say)
             built = _move_into(Path(scratch), folder)
     except BaseException:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
+        if created is not None:  # the folders this build made, from the outermost
+            shutil.rmtree(created, ignore_errors=True)
         raise
     files = [path for entry in built for path in [entry, *entry.rglob("*")] if path.is_file()]
     return Kit(folder, lite, len(files), sum(path.stat().st_size for path in files),
                time.perf_counter() - started)
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost folder on the way to ``folder`` that does not exist yet, if any."""
+    missing = None
+    for path in [folder, *folder.parents]:
+        if path.exists():
+            break
+        missing = path
+    return missing
 
 
 def _check_target(folder: Path, force: bool) -> None:
@@ -114,13 +129,20 @@ def _write_playground(target: Path, lite: bool) -> None:
 
 
 def _move_into(scratch: Path, folder: Path) -> list[Path]:
-    """Each built entry replaces the entry of that name in ``folder``; return where they went."""
+    """Each built entry replaces the entry of that name in ``folder``, and a kit entry this
+    build did not make (``lite/`` after ``--no-lite``) goes; return where they went."""
+    built = {entry.name for entry in scratch.iterdir()}
+    for name in KIT_ENTRIES - built:
+        _remove(folder / name)
     moved = []
     for entry in sorted(scratch.iterdir()):
-        existing = folder / entry.name
-        if existing.is_dir() and not existing.is_symlink():
-            shutil.rmtree(existing)
-        elif existing.exists() or existing.is_symlink():
-            existing.unlink()
-        moved.append(entry.rename(existing))
+        _remove(folder / entry.name)
+        moved.append(entry.rename(folder / entry.name))
     return moved
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

@@ -29,6 +29,8 @@ TIMEOUT = 900  # seconds for one npm or pip download
 def cache_folder(given: Path | None = None) -> Path:
     """Where downloads are kept between builds: ``given``, else the user's cache folder."""
     if given is not None:
+        if given.exists() and not given.is_dir():
+            raise KitError(f"--cache {given} is a file: give a folder for the kit's downloads")
         return given
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "opgrad" / "kit"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opgrad.kit import Kit, build, sources
+from opgrad.kit import Kit, KitError, build, sources
 from opgrad.kit import lite as lite_module
 from opgrad.kit.pins import LITE_PRELOAD, LITE_WHEELS, PLAYGROUND_WHEELS, PYODIDE_FILES
 from tests.cli.runner import run
@@ -122,3 +122,39 @@ def test_the_help_says_what_is_built_and_what_it_needs(capsys: pytest.CaptureFix
     for words in ("DIR/index.html", "DIR/lite/", "python -m http.server -d DIR", "npm",
                   "pip install 'opgrad[kit]'", "--no-lite", "--force", "--cache"):
         assert words in " ".join(out.split()), words
+
+
+def test_a_relative_folder_builds_and_no_lite_over_a_full_kit_removes_its_notebook_site(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, kit: Kit,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's command, from the folder the teacher is in: `opgrad kit classroom`.
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, "kit", "classroom")
+    assert status == 0, err
+    folder = tmp_path / "classroom"
+    assert (folder / "lite" / "index.html").is_file() and (folder / "favicon.ico").is_file()
+    status, _, err = run(capsys, "kit", "classroom", "--force", "--no-lite")
+    assert status == 0, err
+    assert not (folder / "lite").exists() and not (folder / "favicon.ico").exists()
+    assert json.loads((folder / "kit.json").read_text())["lite"] is False
+
+
+def test_a_failed_build_leaves_none_of_the_folders_it_made(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "cachefile").write_text("not a folder")
+    target = tmp_path / "nest" / "a" / "b"
+    status, _, err = run(capsys, "kit", str(target), "--no-lite", "--cache",
+                         str(tmp_path / "cachefile"))
+    assert status == 2 and "--cache" in err and "is a file" in err
+    assert not (tmp_path / "nest").exists()
+
+
+def test_a_build_failing_midway_removes_every_folder_it_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object) -> None:
+        raise KitError("the download failed")
+
+    monkeypatch.setattr(build, "_build_into", fails)
+    with pytest.raises(KitError, match="the download failed"):
+        build.build_kit(tmp_path / "nest" / "a" / "b", lite=False, cache=tmp_path / "cache")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
