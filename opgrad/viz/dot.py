@@ -7,6 +7,7 @@ from typing import Any
 
 from opgrad._optional import require
 from opgrad.core import Value, topological_order
+from opgrad.plugins.constant import Constant
 from opgrad.plugins.rules import value_of
 
 
@@ -31,13 +32,15 @@ def _number(x: float) -> str:
 
 
 def describe(root: Value) -> Graph:
-    """The graph under ``root``: ``label | data | grad`` records, op nodes, edges."""
+    """The graph under ``root``: ``label | data | grad`` records (a constant shows no grad),
+    op nodes, edges."""
     order = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     values, ops, edges = [], [], []
     for node in order:
         label = _escape(node.label) if node.label else ""
-        record = f"{{ {label} | data {_number(node.data)} | grad {_number(value_of(node.grad))} }}"
+        grad = "constant" if type(node) is Constant else f"grad {_number(value_of(node.grad))}"
+        record = f"{{ {label} | data {_number(node.data)} | {grad} }}"
         values.append((ids[node], record))
         if node.op:
             op_id = f"{ids[node]}_op"

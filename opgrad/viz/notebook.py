@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from opgrad.core import Value, topological_order
+from opgrad.plugins.constant import Constant
 from opgrad.plugins.rules import value_of
 from opgrad.viz.explain import names
 from opgrad.viz.layout import BOX, PILL, arrange
@@ -66,7 +67,7 @@ def _op_oval(node: Value, x: float, y: float, inputs: list[tuple[float, float]])
 def _box(name: str, node: Value, x: float, y: float) -> list[str]:
     fill = "#fff" if node.parents else "#fffdf3"
     rows = [(16, escape(name[:18]), ' font-weight="bold"'), (32, f"data {node.data:.4g}", ""),
-            (48, f"grad {value_of(node.grad):.4g}", "")]
+            (48, "constant" if type(node) is Constant else f"grad {value_of(node.grad):.4g}", "")]
     return [f'<rect x="{x}" y="{y}" width="{BOX[0]}" height="{BOX[1]}" rx="6" fill="{fill}" '
             f'stroke="#888"/>',
             *(f'<text x="{x + 8}" y="{y + dy}"{weight}>{text}</text>' for dy, text, weight in rows)]

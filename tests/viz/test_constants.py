@@ -48,3 +48,15 @@ def test_a_value_the_user_made_stays_a_variable() -> None:
     text = explain(out)
     assert "to y:" in text and "dn1/dy = nan" in text
     assert explore(out).nodes == 3
+
+
+def test_drawings_show_no_gradient_for_a_constant() -> None:
+    from opgrad.viz import to_dot
+    from opgrad.viz.notebook import value_html
+
+    b = Value(-3.0, label="b")
+    out = (b ** 2).tanh()
+    out.backward()
+    dot, html = to_dot(out), value_html(out)
+    assert "{  | data 2.0000 | constant }" in dot and dot.count("| grad ") == 3
+    assert ">constant<" in html and html.count(">grad ") == 3
