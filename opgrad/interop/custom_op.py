@@ -27,7 +27,7 @@ from opgrad.interop.tensors import (
     common_dtype,
     input_gradients,
     plain_products,
-    returning_no_input,
+    sharing_no_storage,
 )
 from opgrad.plugins.declaration import Op
 
@@ -107,10 +107,11 @@ def _check_name(torch: ModuleType, op: Op) -> None:
 
 
 def _register(torch: ModuleType, op: Op) -> None:
-    forward = returning_no_input(array_forward(op, "torch", torch))
+    forward = array_forward(op, "torch", torch)
+    kernel = sharing_no_storage(forward)
     names = ", ".join(f"Tensor x{i}" for i in range(op.arity))
     # custom_op replaces an earlier definition of the same name (its own library is freed).
-    custom = torch.library.custom_op(f"{NAMESPACE}::{op.name}", lambda *xs: forward(*xs),
+    custom = torch.library.custom_op(f"{NAMESPACE}::{op.name}", lambda *xs: kernel(*xs),
                                      mutates_args=(), schema=f"({names}) -> Tensor")
     custom.register_fake(functools.partial(_fake, torch))
     products = plain_products(op)

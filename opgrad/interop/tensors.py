@@ -54,6 +54,18 @@ def returning_no_input(forward: Callable[..., Any]) -> Callable[..., Any]:
     return fresh
 
 
+def sharing_no_storage(forward: Callable[..., Any]) -> Callable[..., Any]:
+    """``forward`` for a custom op's kernel: a result that shares memory with an input (the
+    input itself, a view, a ``detach()``) comes back copied, as PyTorch requires of a custom
+    op's output. Run on real tensors only: fake ones have no storage to compare."""
+    def fresh(*xs: Any) -> Any:
+        out = forward(*xs)
+        memory = out.untyped_storage().data_ptr()
+        return out.clone() if any(x.untyped_storage().data_ptr() == memory for x in xs) else out
+
+    return fresh
+
+
 def as_tensors(torch: ModuleType, op: Op, args: tuple[Any, ...]) -> list[Any]:
     """The arguments as floating tensors of one dtype on one device, or a TypeError."""
     if len(args) != op.arity:

@@ -264,6 +264,23 @@ def test_an_identity_forward_bridges(torch: ModuleType, flavour: dict[str, bool]
     assert torch.equal(grad, 2 * x.detach())
 
 
+@pytest.mark.parametrize("flavour", [{}, {"forward_mode": True}, {"export": True}], ids=str)
+@pytest.mark.parametrize("aliasing", ["view_as", "detach", "reshape", "ellipsis"])
+def test_a_forward_returning_a_view_of_its_input_bridges(
+        torch: ModuleType, flavour: dict[str, bool], aliasing: str) -> None:
+    # A custom op's output may share no memory with an input (the export flavour's
+    # kernel copies it then); the other flavours take views as they are.
+    forward = {"view_as": lambda x: x.view_as(x), "detach": lambda x: x.detach(),
+               "reshape": lambda x: x.reshape(x.shape), "ellipsis": lambda x: x[...]}[aliasing]
+    op = declare_op(lambda x: x, "tests", {"name": f"same_{aliasing}", "torch": forward,
+                                           "local_grads": lambda x, out: (1.0,),
+                                           "formula": "d/dx x = 1"})
+    x = torch.linspace(-1.0, 1.0, 3, dtype=torch.float64, requires_grad=True)
+    out = to_torch(op, **flavour)(x)
+    (grad,) = torch.autograd.grad((out * out).sum(), x)
+    assert torch.equal(out, x) and torch.equal(grad, 2 * x.detach())
+
+
 @pytest.mark.parametrize("flavour", [{}, {"export": True}], ids=str)
 def test_abs_follows_torch_at_zero_and_under_a_nan_gradient(torch: ModuleType,
                                                             flavour: dict[str, bool]) -> None:
