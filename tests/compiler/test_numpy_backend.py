@@ -159,6 +159,32 @@ def test_where_with_a_condition_from_the_data(numpy: ModuleType) -> None:
     assert_close(*dynamic_and_numpy(loss, [w, *xs]))
 
 
+def test_sums_of_different_fan_in_over_the_same_sources(numpy: ModuleType) -> None:
+    # Two sums reading the same parameters with a different number of products: packed
+    # together, one of them lost its extra terms (or the compile failed).
+    w = [Value(0.5), Value(-0.3), Value(0.2)]
+
+    def loss() -> Value:
+        a = w[0] * 0.1 + w[2]
+        b = w[0] * 0.2 + w[1] * 0.3 + w[2]
+        return a.tanh() + b.tanh()
+
+    assert_close(*dynamic_and_numpy(loss, w))
+
+
+def test_a_convolution_with_edges(numpy: ModuleType) -> None:
+    # A 'same' convolution: the windows at the edges have fewer taps than the others.
+    w = [Value(0.3), Value(-0.5), Value(0.8)]
+    x = [0.1, -0.4, 0.7, 0.2, -0.9]
+
+    def loss() -> Value:
+        out = [sum((w[k] * x[i + k - 1] for k in range(3) if 0 <= i + k - 1 < len(x)),
+                   Value(0.0)) for i in range(len(x))]
+        return sum((o * o for o in out), Value(0.0))
+
+    assert_close(*dynamic_and_numpy(loss, w))
+
+
 def test_a_notebook_op_with_only_a_math_forward(numpy: ModuleType, registry: object) -> None:
     opgrad.register(math.erf, name="erf", arity=1,
                     local_grads=lambda x, out: (2.0 / math.sqrt(math.pi) * opgrad.ops.exp(-x * x),),

@@ -102,7 +102,7 @@ def _place(packing: Packing, d: int, p: int, signatures: dict[object, Pack]) -> 
     else:
         plain, products = _sum_groups(packing, d, term)
         key = ("sum", tuple((s, len(ls)) for s, ls in plain.items()),
-               tuple((a, b, len(ls)) for (a, b), ls in products.items()))
+               tuple((a, b, len(ls[0])) for (a, b), ls in products.items()))
         pack = _pack_for(packing, d, key, None, signatures)
         _add_sum_member(pack, plain, products)
     lane = len(pack.members)
