@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from types import ModuleType
 from typing import Any
 
@@ -183,6 +184,42 @@ def test_a_convolution_with_edges(numpy: ModuleType) -> None:
         return sum((o * o for o in out), Value(0.0))
 
     assert_close(*dynamic_and_numpy(loss, w))
+
+
+def sparse_network(seed: int, weights: list[Value], inputs: list[list[Value]]) -> Any:
+    """A loss over a few examples of a network whose neurons each read a random subset of
+    the previous layer (different fan-in over shared sources), with or without a bias."""
+    rng = random.Random(seed)
+    layers = [[(sorted(rng.sample(range(4), rng.randrange(1, 5))), rng.random() < 0.5,
+                rng.choice(["tanh", "relu", "square", None])) for _ in range(rng.randrange(1, 5))]
+              for _ in range(rng.randrange(1, 4))]
+
+    def neuron(layer: int, k: int, reads: list[int], bias: bool, act: str | None,
+               xs: list[Value]) -> Value:
+        terms = [weights[(7 * layer + 3 * k + j) % len(weights)] * xs[j % len(xs)]
+                 for j in reads]
+        z = sum(terms[1:], terms[0]) + (weights[(layer + k) % len(weights)] if bias else 0.0)
+        return z * z if act == "square" else getattr(z, act)() if act else z
+
+    def loss() -> Value:
+        total = Value(0.0)
+        for xs in inputs:
+            for layer, neurons in enumerate(layers):
+                xs = [neuron(layer, k, *spec, xs) for k, spec in enumerate(neurons)]
+            total = sum(xs, total)
+        return total
+
+    return loss
+
+
+@FAST
+@given(seed=st.integers(0, 10**6), examples=st.sampled_from([1, 2, 5, 30]))
+def test_random_sparse_networks(numpy: ModuleType, seed: int, examples: int) -> None:
+    rng = random.Random(seed)
+    weights = [Value(rng.uniform(-1.0, 1.0)) for _ in range(rng.randrange(2, 12))]
+    inputs = [[Value(rng.uniform(-1.0, 1.0)) for _ in range(4)] for _ in range(examples)]
+    leaves = [*weights, *(x for row in inputs for x in row)]
+    assert_close(*dynamic_and_numpy(sparse_network(seed, weights, inputs), leaves))
 
 
 def test_a_notebook_op_with_only_a_math_forward(numpy: ModuleType, registry: object) -> None:
