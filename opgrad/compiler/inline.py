@@ -128,23 +128,23 @@ def _op_code(op: Op, constants: Constants) -> OpCode:
 def _forward_template(op: Op, constants: Constants, inlining: set[Op]) -> Template:
     """The forward of ``op`` as a template; a checked call if it cannot be inlined."""
     params = tuple(f"x{k}" for k in range(op.arity))
-    expression = _operator_expression(op.forward, params) or expression_of(op.forward)
+    expression = operator_expression(op.forward, params) or expression_of(op.forward)
     if expression is not None and len(expression.parameters) == op.arity and op not in inlining:
         try:
-            writer = _Writer(op.forward, expression.parameters, constants, inlining | {op})
+            writer = ExpressionWriter(op.forward, expression.parameters, constants, inlining | {op})
             parts, kind = writer.convert(expression.body)
         except NotInlinable:
             pass
         else:
             checker = constants.name(result_checker(op), f"{op.name}_result")
-            return parts if kind == FLOAT else _call_template(checker, [parts])
+            return parts if kind == FLOAT else call_template(checker, [parts])
     if isinstance(op.forward, types.BuiltinFunctionType):  # math.tanh: call it directly
-        parts = _call_template(constants.name(op.forward), [(k,) for k in range(op.arity)])
+        parts = call_template(constants.name(op.forward), [(k,) for k in range(op.arity)])
         if _float_valued(op.forward):
             return parts
-        return _call_template(constants.name(result_checker(op), f"{op.name}_result"), [parts])
+        return call_template(constants.name(result_checker(op), f"{op.name}_result"), [parts])
     caller = constants.name(forward_caller(op), f"{op.name}_forward")
-    return _call_template(caller, [(k,) for k in range(op.arity)])
+    return call_template(caller, [(k,) for k in range(op.arity)])
 
 
 def _inline_rule(op: Op, constants: Constants) -> tuple[Template, ...] | None:
@@ -154,17 +154,17 @@ def _inline_rule(op: Op, constants: Constants) -> tuple[Template, ...] | None:
     body = expression.body
     if not isinstance(body, (ast.Tuple, ast.List)) or len(body.elts) != op.arity:
         return None
-    writer = _Writer(op.local_grads, expression.parameters, constants, set())
+    writer = ExpressionWriter(op.local_grads, expression.parameters, constants, set())
     try:
         converted = [writer.convert(element) for element in body.elts]
     except NotInlinable:
         return None
     checker = constants.name(partial_checker(op), f"{op.name}_partial")
-    return tuple(parts if kind != OTHER else _call_template(checker, [parts])
+    return tuple(parts if kind != OTHER else call_template(checker, [parts])
                  for parts, kind in converted)
 
 
-def _operator_expression(function: object, params: tuple[str, ...]) -> Expression | None:
+def operator_expression(function: object, params: tuple[str, ...]) -> Expression | None:
     """``operator.add`` and friends as the expression they compute."""
     symbol = _OPERATOR_FUNCTIONS.get(function) if isinstance(
         function, types.BuiltinFunctionType) else None
@@ -174,14 +174,14 @@ def _operator_expression(function: object, params: tuple[str, ...]) -> Expressio
     return Expression(params, ast.parse(text, mode="eval").body)
 
 
-def _call_template(function: str, args: Iterable[Template]) -> Template:
+def call_template(function: str, args: Iterable[Template]) -> Template:
     parts: list[str | int] = [function, "("]
     for k, arg in enumerate(args):
         parts.extend([", "] * bool(k) + list(arg))
     return (*parts, ")")
 
 
-class _Writer:
+class ExpressionWriter:
     """Rewrites one function's expression into a template (raises NotInlinable)."""
 
     def __init__(self, function: Callable[..., Any], parameters: tuple[str, ...],
@@ -290,7 +290,7 @@ class _Writer:
             inner = _forward_template(op, self.constants, self.inlining)
             return ("(", *splice(inner, [a for a, _ in args]), ")"), FLOAT
         kind = FLOAT if _float_valued(function) else OTHER
-        return _call_template(self.constants.name(function), [a for a, _ in args]), kind
+        return call_template(self.constants.name(function), [a for a, _ in args]), kind
 
 
 def splice(template: Template, args: list[Template]) -> Template:

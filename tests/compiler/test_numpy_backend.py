@@ -222,6 +222,20 @@ def test_random_sparse_networks(numpy: ModuleType, seed: int, examples: int) -> 
     assert_close(*dynamic_and_numpy(sparse_network(seed, weights, inputs), leaves))
 
 
+@pytest.mark.parametrize(("forward", "build"), [
+    (lambda x: 4_000_000_000 if x > 0 else 1,  # an int array would overflow int64
+     lambda f, a, b: f(a) * f(a) * 1e-18 + a),
+    (lambda x: x > 0, lambda f, a, b: (f(a) + f(b * 2.0)) * a),  # bools add as logical or
+    (lambda x: 1 if x > 0 else -1, lambda f, a, b: a ** f(b)),  # int ** negative int fails
+], ids=["big-int", "bool", "sign"])
+def test_a_forward_giving_ints_or_bools_gives_floats_as_in_backward(
+        numpy: ModuleType, registry: object, forward: Any, build: Any) -> None:
+    step_op = opgrad.register(forward, name="intish", formula="d/dx = 0",
+                              local_grads=lambda x, out: (0.0,))
+    a, b = Value(0.5), Value(-0.7)
+    assert_close(*dynamic_and_numpy(lambda: build(step_op, a, b), [a, b]))
+
+
 def test_a_notebook_op_with_only_a_math_forward(numpy: ModuleType, registry: object) -> None:
     opgrad.register(math.erf, name="erf", arity=1,
                     local_grads=lambda x, out: (2.0 / math.sqrt(math.pi) * opgrad.ops.exp(-x * x),),

@@ -26,11 +26,12 @@ from opgrad.compiler.arrays.names import Names
 from opgrad.compiler.callers import forward_caller, rule_caller
 from opgrad.compiler.inline import (
     FLOAT,
+    OTHER,
+    ExpressionWriter,
     NotInlinable,
     Template,
-    _call_template,
-    _operator_expression,
-    _Writer,
+    call_template,
+    operator_expression,
     render,
     splice,
 )
@@ -84,7 +85,7 @@ class Forms:
         if template is not None and self._agrees(op, template, None):
             return template
         caller = self.names.bind(elementwise(op))
-        return _call_template(caller, [(k,) for k in range(op.arity)])
+        return call_template(caller, [(k,) for k in range(op.arity)])
 
     def _rule(self, op: Op) -> tuple[tuple[Template, ...] | None, str]:
         expression = expression_of(op.local_grads)
@@ -150,15 +151,23 @@ def array_forward(op: Op, names: Names, inlining: set[Op]) -> Template | None:
     declared = op.numpy
     if declared is not None:
         function = declared if callable(declared) else _numpy_attribute(str(declared))
-        return _call_template(names.bind(function), args) if function is not None else None
+        return None if function is None else _as_floats(
+            call_template(names.bind(function), args), names)
     if op.forward in NUMPY_NAMES:
-        return _call_template(f"{names.numpy}.{NUMPY_NAMES[op.forward]}", args)
+        return call_template(f"{names.numpy}.{NUMPY_NAMES[op.forward]}", args)
     params = tuple(f"x{k}" for k in range(op.arity))
-    expression = _operator_expression(op.forward, params) or expression_of(op.forward)
+    expression = operator_expression(op.forward, params) or expression_of(op.forward)
     if expression is None or len(expression.parameters) != op.arity or op in inlining:
         return None
     writer = ArrayWriter(op.forward, expression.parameters, names, inlining | {op})
-    return writer.convert(expression.body)[0]
+    template, kind = writer.convert(expression.body)
+    return template if kind == FLOAT else _as_floats(template, names)
+
+
+def _as_floats(template: Template, names: Names) -> Template:
+    """A forward's result as a float array: the dynamic engine makes a float of an int or
+    a bool result (int arrays overflow, and bool arrays add as logical or)."""
+    return (f"{names.numpy}.asarray(", *template, f", dtype={names.numpy}.float64)")
 
 
 def _numpy_attribute(dotted: str) -> Callable[..., Any] | None:
@@ -170,7 +179,7 @@ def _numpy_attribute(dotted: str) -> Callable[..., Any] | None:
     return found if callable(found) else None
 
 
-class ArrayWriter(_Writer):
+class ArrayWriter(ExpressionWriter):
     """The scalar inliner's rewriting, for arrays: ``if``-expressions become
     ``numpy.where``, ``math`` functions their NumPy namesakes, op calls their
     array forms; any other call is not rewritten."""
@@ -178,8 +187,10 @@ class ArrayWriter(_Writer):
     constants: Names
 
     def _ifexp(self, node: ast.IfExp) -> tuple[Template, str]:
-        parts = [self.convert(n)[0] for n in (node.test, node.body, node.orelse)]
-        return _call_template(f"{self.constants.numpy}.where", parts), FLOAT
+        (test, _), (body, kind), (orelse, other) = (
+            self.convert(n) for n in (node.test, node.body, node.orelse))
+        return (call_template(f"{self.constants.numpy}.where", [test, body, orelse]),
+                kind if kind == other else OTHER)
 
     def _compare(self, node: ast.Compare) -> tuple[Template, str]:
         if len(node.ops) == 1:
@@ -210,7 +221,7 @@ class ArrayWriter(_Writer):
             function, types.BuiltinFunctionType) else None
         if name is None:
             raise NotInlinable("a call of a function with no NumPy namesake")
-        return _call_template(f"{self.constants.numpy}.{name}", args), FLOAT
+        return call_template(f"{self.constants.numpy}.{name}", args), FLOAT
 
 
 def elementwise(op: Op) -> Callable[..., Any]:
