@@ -130,7 +130,9 @@ def compile_step(fn: Callable[[], Any], backend: str = "scalar") -> CompiledStep
     ``fn`` takes no arguments and returns the loss Value, or ``(loss,
     outputs)`` with a list of Values in the loss's graph whose numbers each
     call should also report (in ``.outputs``), such as a model's scores.
-    ``fn`` is traced with gradients recorded, also inside ``no_grad()``.
+    ``fn`` is traced with gradients recorded, also when called inside ``no_grad()``;
+    ``no_grad()``, ``float(v)`` and ``v.item()`` inside ``fn`` are refused (no guard could
+    replay them), and every comparison of Values becomes a guard.
     Names an op's functions read (``math``, module constants) are looked
     up once, when compiling.
 

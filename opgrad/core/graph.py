@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 pass_lock = threading.RLock()
 
 
-rules_on_values = threading.local()  # .active: a rule runs on Values (float(Value) refuses)
+# .rules_on_values: a rule runs on Values (float(Value) refuses: math.* would cut the graph);
+# .tracing: opgrad.compile records fn (no_grad refuses: it would freeze values).
+per_thread = threading.local()
 
 
 class BackwardError(RuntimeError):
@@ -125,11 +127,12 @@ def partials_of(op: OpLike, node: Value, create_graph: bool) -> Any:
     parents = node.parents
     try:
         if create_graph:  # partials as Values, so they can be differentiated again
-            previous, rules_on_values.active = getattr(rules_on_values, "active", False), True
+            previous = getattr(per_thread, "rules_on_values", False)
+            per_thread.rules_on_values = True
             try:
                 partials = op.local_grads(*parents, node)
             finally:
-                rules_on_values.active = previous
+                per_thread.rules_on_values = previous
         else:
             partials = op.local_grads(*[p.data for p in parents], node.data)
     except Exception as exc:

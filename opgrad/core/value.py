@@ -39,6 +39,9 @@ _switch_lock = threading.Lock()
 @contextmanager
 def _grad_mode_set_to(enabled: bool) -> Iterator[None]:
     global _threads_without_grad
+    if not enabled and getattr(graph.per_thread, "tracing", False):
+        raise RuntimeError("no_grad() inside a function opgrad.compile traces: the step would "
+                           "freeze what it computes at its traced numbers; compute it outside")
     previous = _grad_mode.enabled
     change = int(previous) - int(enabled)  # +1 entering no_grad, -1 leaving it
     with _switch_lock:
@@ -125,15 +128,6 @@ class Value:
         if create_graph != isinstance(seed, Value):
             seed = Value(seed) if create_graph else seed.data
         graph.backward(self, seed, create_graph)
-
-    def __float__(self) -> float:
-        if getattr(graph.rules_on_values, "active", False):  # math.exp(x) in a rule: cut off x
-            raise TypeError("float() of a Value in a rule running on Values (create_graph)")
-        return self.data
-
-    def item(self) -> float:
-        """The number this Value holds (``.data``), as PyTorch's ``tensor.item()``."""
-        return self.data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

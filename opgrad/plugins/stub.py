@@ -48,6 +48,7 @@ def render(ops: Iterable[Op]) -> str:
     ops = list(ops)
     lines = [line for op in ops for line in _operators(op)]
     lines += [f"    def {name}(self, {OPERAND}) -> bool: ..." for name in COMPARISONS]
+    lines += ["    def __float__(self) -> float: ...", "    def item(self) -> float: ..."]
     lines += [_method(op.name, op.arity) for op in ops]
     lines.append("    def __getattr__(self, name: str) -> Callable[..., Any]: ...")
     return HEADER + "\n".join(lines) + "\n"

@@ -72,3 +72,32 @@ def test_verify_sees_the_same_graph_with_its_guards() -> None:
     xs[0].data = 5.0
     with pytest.raises(StructureChanged):
         step.verify()
+
+
+def test_reading_a_number_while_tracing_is_refused() -> None:
+    # float(v) and v.item() let fn do anything with the number: no guard can replay it.
+    w = Value(-1.0)
+    xs = [Value(1.0), Value(2.0)]
+    for fn in (lambda: w * 3.0 if (w * 2.0).item() > 0 else w * 1.0,
+               lambda: max(xs, key=float) * 3.0):
+        with pytest.raises(RuntimeError, match=r"float\(v\) or v.item\(\) inside a function "
+                           r"opgrad.compile traces.*compare Values instead"):
+            opgrad.compile(fn)
+    assert float(w) == w.item() == -1.0  # outside a trace they read the number
+
+
+def test_no_grad_while_tracing_is_refused() -> None:
+    # A value made under no_grad inside fn is a leaf: the step would freeze its number.
+    x = Value(1.0)
+
+    def fn() -> Value:
+        with opgrad.no_grad():
+            s = x * 2.0
+        return x * s
+
+    with pytest.raises(RuntimeError, match=r"no_grad\(\) inside a function opgrad.compile "
+                       "traces"):
+        opgrad.compile(fn)
+    with opgrad.no_grad():  # around the compile call, as before: fn is traced with grads
+        step = opgrad.compile(lambda: x * x * 3.0)
+    assert step() == 3.0 and x.grad == 6.0

@@ -17,6 +17,7 @@ from opgrad.core import Value as CoreValue
 from opgrad.core import topological_order
 from opgrad.core.graph import partials_of, pass_lock
 from opgrad.plugins.constant import Constant
+from opgrad.plugins.rules import value_of
 
 # micrograd's _op strings where they differ from opgrad's operator or name
 _MICROGRAD_OP_NAMES = {"relu": "ReLU"}
@@ -95,7 +96,7 @@ class Value(OpgradValue):
             raise TypeError("backward(create_graph=True) needs every node made by an op; "
                             "a hand-written _backward computes floats only")
         else:
-            _micrograd_pass(self, order, 1.0 if gradient is None else float(gradient))
+            _micrograd_pass(self, order, 1.0 if gradient is None else float(value_of(gradient)))
 
     def __neg__(self) -> OpgradValue:  # -self
         return self * -1
