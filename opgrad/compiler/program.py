@@ -32,6 +32,7 @@ class Program:
     leaves: list[Value]
     shape: int  # the graph's digest (see Graph.shape)
     leaf_positions: list[int] | None = None  # each leaf's place among all (None: all, in order)
+    tolerance: float = 0.0  # how far (relative) its numbers may be from backward()'s
 
 
 def write_program(order: list[Value], root: Value, outputs: list[Value],

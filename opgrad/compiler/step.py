@@ -13,6 +13,7 @@ from opgrad.compiler.arrays.program import write_array_program
 from opgrad.compiler.program import Program, write_program
 from opgrad.compiler.regions import Graph
 from opgrad.core import Value, enable_grad, topological_order
+from opgrad.core.graph import partials_of, pass_lock
 from opgrad.derivatives import grad
 from opgrad.guards import Comparison, recording_comparisons
 from opgrad.memory import gc_paused
@@ -52,7 +53,8 @@ class CompiledStep:
     def __call__(self) -> float:
         """Forward and backward for the leaves' current data; returns the loss."""
         try:
-            result = self._step(self.leaves)
+            with pass_lock:  # its gradients land in the leaves as one backward() pass's do
+                result = self._step(self.leaves)
         except (ValueError, ArithmeticError, TypeError) as exc:
             raise self._located(exc) from exc
         if result is None:  # an array step met nan or inf: backward()'s numbers and errors
@@ -77,15 +79,15 @@ class CompiledStep:
         kind = ValueError if not isinstance(exc, TypeError) else TypeError
         return kind(f"compiled step failed in {where}: {exc}")
 
-    def verify(self, rtol: float = 1e-12) -> None:
+    def verify(self, rtol: float | None = None) -> None:
         """Re-run the function dynamically; raise if its graph or numbers differ.
 
         Graphs whose structure depends on the data (a Python ``if`` on
         ``.data``) are the caller's responsibility; this is the check.
         Leaves' ``.grad`` are left as they were. Two nans count as equal.
-        A number passes within ``rtol`` of the dynamic one, relative to it or
-        to the largest number of the step (the numpy backend sums in another
-        order, so a gradient that cancels to about 0 differs in its last bits).
+        The scalar backend's numbers must be equal; the numpy backend's within
+        ``rtol`` (default 1e-12) of the size of what each one sums (a gradient
+        that cancels to about 0 differs in its terms' last bits, not its own).
         """
         with enable_grad(), recording_comparisons() as comparisons:
             root, _ = _split(self.fn())
@@ -93,29 +95,45 @@ class CompiledStep:
         if Graph.of(order).shape() != self._shape:
             raise StructureChanged("the function now builds a different graph than the one "
                                    "compiled (data-dependent control flow?): compile it again")
-        saved = [leaf.grad for leaf in self.leaves]
-        try:
-            for leaf in self.leaves:
-                leaf.grad = 0.0
-            loss = self()
-            compiled = [leaf.grad for leaf in self.leaves]
-        finally:
-            for leaf, old in zip(self.leaves, saved, strict=True):
-                leaf.grad = old
+        with pass_lock:  # no other thread's pass sees the grads parked here
+            saved = [leaf.grad for leaf in self.leaves]
+            try:
+                for leaf in self.leaves:
+                    leaf.grad = 0.0
+                loss = self()
+                compiled = [leaf.grad for leaf in self.leaves]
+            finally:
+                for leaf, old in zip(self.leaves, saved, strict=True):
+                    leaf.grad = old
         # Constants made inside fn are new objects each call: match leaves by position.
         leaves = [node for node in order if not node.op]
         positions = self._program.leaf_positions
-        expected = grad(root, leaves if positions is None else [leaves[k] for k in positions])
-        pairs = [(loss, root.data), *zip(compiled, expected, strict=True)]
-        scale = max((abs(want) for _, want in pairs if math.isfinite(want)), default=0.0)
-        for got, want in pairs:
-            if not same_float(got, want, rtol, scale):
+        leaves = leaves if positions is None else [leaves[k] for k in positions]
+        pairs = zip([loss, *compiled], [root.data, *grad(root, leaves)],
+                    term_sizes(order, root, leaves), strict=True)
+        tolerance = self._program.tolerance if rtol is None else rtol
+        for got, want, size in pairs:
+            if not same_float(got, want, tolerance, size):
                 raise StructureChanged(f"compiled result {got!r} differs from dynamic {want!r}")
 
 
+def term_sizes(order: list[Value], root: Value, leaves: list[Value]) -> list[float]:
+    """How large the terms each number sums are: for the loss, the largest value of its
+    graph; for a leaf, the sum over every path of |partial| x |upstream|."""
+    size = {root: 1.0}
+    for node in reversed(order):
+        op, upstream = node.declaration, size.get(node, 0.0)
+        if op is None or not upstream:
+            continue
+        for parent, partial in zip(node.parents, partials_of(op, node, False), strict=True):
+            size[parent] = size.get(parent, 0.0) + abs(partial) * upstream
+    largest = max((abs(n.data) for n in order if math.isfinite(n.data)), default=0.0)
+    return [largest, *(size.get(x, 0.0) for x in leaves)]
+
+
 def same_float(got: float, want: float, rtol: float = 0.0, scale: float = 0.0) -> bool:
-    """Equal within ``rtol`` (exactly, by default) of ``want``, or of ``scale`` (the step's
-    largest number: a gradient summed in another order to about 0 is off by its terms'
+    """Equal within ``rtol`` (exactly, by default) of ``want``, or of ``scale`` (the size of
+    what it sums: a gradient summed in another order to about 0 is off by its terms'
     rounding, not its own); two nans are the same result."""
     if math.isnan(got) or math.isnan(want):
         return math.isnan(got) and math.isnan(want)

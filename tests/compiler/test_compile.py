@@ -204,3 +204,28 @@ def test_a_dropped_compiled_step_leaves_nothing_behind() -> None:
     assert len(linecache.cache) == cached
     assert held - before > 200_000
     assert after - before < 0.05 * (held - before)
+
+
+@pytest.mark.parametrize(("backend", "nudge"), [
+    ("scalar", lambda g: math.nextafter(g, math.inf)),  # one unit in the last place
+    ("numpy", lambda g: g * (1 + 1e-9)),
+])
+def test_verify_catches_a_gradient_off_by_a_little(backend: str, nudge: Any,
+                                                   request: pytest.FixtureRequest) -> None:
+    # The scalar step must give backward()'s floats exactly; the numpy one within 1e-12 of
+    # the size of what each number sums: a small wrong gradient is not hidden by a big one.
+    if backend == "numpy":
+        request.getfixturevalue("numpy")
+    big, small = Value(1e5), Value(1e-3)
+    step = opgrad.compile(lambda: big * big + small * 2.0, backend=backend)
+    step.verify()
+    run = step._step
+
+    def off(leaves: Any) -> Any:
+        result = run(leaves)
+        small.grad = nudge(small.grad)
+        return result
+
+    step._step = off  # type: ignore[method-assign]  # a wrong step, for the check to see
+    with pytest.raises(StructureChanged, match="differs from dynamic"):
+        step.verify()

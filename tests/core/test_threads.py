@@ -61,3 +61,30 @@ def test_concurrent_grad_calls_leave_the_shared_grads_alone(frequent_switches: N
     expected = 6 * 0.5 * (1 - math.tanh(0.75) ** 2)
     assert w.grad == 7.0 and len(results) == 200
     assert all(g == pytest.approx(expected, rel=1e-12) for g in results)
+
+
+def test_compiled_steps_and_backward_in_threads_sum_every_pass(frequent_switches: None) -> None:
+    w = Value(0.5)
+    xs = [Value(0.01 * i) for i in range(200)]
+
+    def loss() -> Value:
+        return sum(((w * x).tanh() for x in xs), Value(0.0))
+
+    step = opgrad.compile(loss)
+    w.grad = 0.0
+
+    def compiled_passes() -> None:
+        for _ in range(50):
+            step()
+
+    def dynamic_passes() -> None:
+        for _ in range(50):
+            loss().backward()
+
+    workers = [threading.Thread(target=t) for t in (compiled_passes, dynamic_passes) * 2]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    one_pass = sum(x.data * (1.0 - math.tanh(0.5 * x.data) ** 2) for x in xs)
+    assert w.grad == pytest.approx(4 * 50 * one_pass, rel=1e-12)

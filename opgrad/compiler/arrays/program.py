@@ -30,6 +30,8 @@ from opgrad.compiler.writer import Source as Lines
 from opgrad.core import Value
 from opgrad.guards import Comparison
 
+TOLERANCE = 1e-12  # relative to what each number sums: sums run in another order
+
 
 def write_array_program(order: list[Value], root: Value, outputs: list[Value],
                         comparisons: list[Comparison]) -> Program:
@@ -55,7 +57,7 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
     _finish(access, loss, shown)
     leaves = [order[node] for node in sorted(layout, key=layout.__getitem__)]
     return Program(lines, names.namespace, messages, leaves, graph.shape(),
-                   _positions(graph, layout))
+                   _positions(graph, layout), tolerance=TOLERANCE)
 
 
 def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
