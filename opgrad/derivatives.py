@@ -17,6 +17,7 @@ def grad(root: Value, inputs: Sequence[Value], *, create_graph: bool = False) ->
     the results are Values, so they can be differentiated again.
     """
     order = topological_order(root)
+    refuse_hand_built(order, "opgrad.grad")
     with pass_lock:
         saved = fresh_pass(root, order, Value(1.0) if create_graph else 1.0, create_graph)
         found = {node: node.grad for node in order}
@@ -40,7 +41,9 @@ def jvp(
     if not isinstance(out, Value):
         raise TypeError(f"jvp: f must return a Value, got {type(out).__name__}")
     tangent: dict[Value, Any] = {x: float(t) for x, t in zip(xs, tangents, strict=True)}
-    for node in topological_order(out):
+    order = topological_order(out)
+    refuse_hand_built(order, "opgrad.jvp")
+    for node in order:
         op = node.declaration
         if op is None or not any(p in tangent for p in node.parents):
             continue  # constants carry no tangent, so their (maybe nan) partials never count
@@ -51,3 +54,15 @@ def jvp(
                  if parent in tangent and (partial or not masks))
         tangent[node] = sum(terms, 0.0)  # a float even when every term is masked
     return out.data, tangent.get(out, 0.0)
+
+
+def refuse_hand_built(order: list[Value], who: str) -> None:
+    """A TypeError for a node with inputs but no op (micrograd's ``Value(data, _children,
+    _op)``): ``who`` follows ops' rules, so it would pass nothing through that node."""
+    for node in order:
+        if node.declaration is None and node.parents:
+            name = repr(node.label) if node.label else f"with data {node.data!r}"
+            raise TypeError(f"{who}: node {name} has inputs but no op (a node built by hand, "
+                            f"as micrograd's Value(data, _children, _op)); only its own "
+                            f".backward() runs a hand-written _backward: register the op with "
+                            f"opgrad.op to use {who}")

@@ -14,7 +14,7 @@ from opgrad.compiler.program import Program, write_program
 from opgrad.compiler.regions import Graph
 from opgrad.core import Value, enable_grad, topological_order
 from opgrad.core.graph import partials_of, pass_lock
-from opgrad.derivatives import grad
+from opgrad.derivatives import grad, refuse_hand_built
 from opgrad.guards import Comparison, recording_comparisons
 from opgrad.memory import gc_paused
 
@@ -187,6 +187,7 @@ def traced_order(root: Value, comparisons: list[Comparison]) -> list[Value]:
     it does not hold (``max(xs)`` compares values it then drops) placed before the loss,
     so that the step computes them and checks every comparison each call."""
     order = topological_order(root)
+    refuse_hand_built(order, "opgrad.compile")
     seen, extra = set(order), []
     for left, _, right, _ in comparisons:
         for side in (left, right) if isinstance(right, Value) else (left,):

@@ -135,3 +135,16 @@ def test_create_graph_is_refused_with_a_hand_written_backward() -> None:
     x = Value(0.5)
     with pytest.raises(TypeError, match="hand-written _backward"):
         (mytanh(x, Value) * 2).backward(create_graph=True)
+
+
+def test_grad_jvp_and_compile_refuse_a_hand_built_node_instead_of_giving_zero() -> None:
+    import opgrad
+
+    x = Value(0.5)
+    y = mytanh(x * 2, Value) * 3
+    with pytest.raises(TypeError, match=r"opgrad.grad: node .* has inputs but no op"):
+        opgrad.grad(y, [x])
+    with pytest.raises(TypeError, match=r"opgrad.compile: node .* has inputs but no op"):
+        opgrad.compile(lambda: mytanh(x * 2, Value) * 3)
+    with pytest.raises(TypeError, match=r"opgrad.jvp: node .* has inputs but no op"):
+        opgrad.jvp(lambda v: mytanh(v, Value) * 3, [0.5], [1.0])
