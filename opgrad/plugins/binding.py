@@ -90,7 +90,8 @@ def make_apply(op: Op) -> Apply:
             if type(out) is not float:
                 out = checked_result(op, out, (x.data, y.data))
             kind = type(x)
-            return make_node(out, op, x, y, kind if kind is type(y) else result_class(x, y))
+            same = kind is type(y) and kind is not Constant  # nearly always: Value and Value
+            return make_node(out, op, x, y, kind if same else result_class(x, y))
 
         return apply_binary
 

@@ -98,10 +98,9 @@ class Registry(Mapping[str, Op]):
         ops are replaced: a notebook cell run twice)."""
         clash = names.get(op.name) or _of_another_plugin(self._ops.get(op.name), op)
         if clash is not None:
-            raise RegistrationError(
-                f"op {op.name!r} is registered by both plugin {clash.plugin!r} and plugin "
-                f"{op.plugin!r}; rename one of them"
-            )
+            who = (f"twice by plugin {op.plugin!r}" if clash.plugin == op.plugin else
+                   f"by both plugin {clash.plugin!r} and plugin {op.plugin!r}")
+            raise RegistrationError(f"op {op.name!r} is registered {who}; rename one of them")
         if op.operator is None:
             return
         key = (op.operator, op.arity)

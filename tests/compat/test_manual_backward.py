@@ -148,3 +148,8 @@ def test_grad_jvp_and_compile_refuse_a_hand_built_node_instead_of_giving_zero() 
         opgrad.compile(lambda: mytanh(x * 2, Value) * 3)
     with pytest.raises(TypeError, match=r"opgrad.jvp: node .* has inputs but no op"):
         opgrad.jvp(lambda v: mytanh(v, Value) * 3, [0.5], [1.0])
+
+
+def test_children_that_are_not_values_are_named_when_the_node_is_made() -> None:
+    with pytest.raises(TypeError, match=r"_children must be Values, got float: 2.0"):
+        Value(1.0, (2.0,), "x")  # type: ignore[arg-type]  # the mistake under test

@@ -123,3 +123,11 @@ def test_negative_base_with_constant_exponent_just_works() -> None:
     y = opgrad.Value(2.0)
     (x**y).backward()
     assert math.isnan(y.grad)
+
+
+def test_an_op_on_two_constants_gives_a_variable_not_a_constant() -> None:
+    c1, c2 = opgrad.Constant(2.0), opgrad.Constant(3.0)
+    for out in (c1 + c2, c1 * c2, c1.tanh(), opgrad.ops.where(c1, c2, c1)):
+        assert type(out) is opgrad.Value
+        (first,) = opgrad.grad(out * out, [out])
+        assert first == 2 * out.data  # a variable gets its gradient

@@ -204,3 +204,18 @@ def test_an_operator_freed_by_a_re_registration_can_be_claimed_by_another_plugin
     registry.register(lambda x: x, "notebook", name="ident", **rule)  # the cell, edited
     registry.register(lambda x: x, "other", name="plus", operator="+", **rule)
     assert registry["plus"].operator == "+" and registry["ident"].operator is None
+
+
+def test_a_name_registered_twice_in_one_hook_says_so() -> None:
+    registry = Registry(create_plugin_manager())
+
+    class Twice:
+        @hookimpl
+        def register_ops(self, register: Any) -> None:
+            for _ in range(2):
+                register(lambda x: x, name="ident", formula="d/dx x = 1",
+                         local_grads=lambda x, out: (1.0,))
+
+    with pytest.raises(RegistrationError, match="op 'ident' is registered twice by plugin "
+                       "'mine'; rename one of them"):
+        registry.add_plugin(Twice(), name="mine")

@@ -34,6 +34,10 @@ class Value(OpgradValue):
                  label: str = "") -> None:
         super().__init__(data, label)
         children = tuple(_children)
+        odd = next((c for c in children if not isinstance(c, CoreValue)), None)
+        if odd is not None:
+            raise TypeError(f"Value(data, _children, _op): _children must be Values, got "
+                            f"{type(odd).__name__}: {odd!r}")
         if children:  # built by hand, as micrograd allows: drawn with them, a leaf to backward
             self._in1 = children
         if _op:
