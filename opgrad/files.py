@@ -79,6 +79,8 @@ def writable_target(path: FilePath) -> Path:
 
     That is a regular file or a new name; anything else raises, before any work.
     """
+    if os.fspath(path).endswith((os.sep, "/")):  # realpath would drop the slash
+        raise IsADirectoryError(errno.EISDIR, "a folder: give a file name", os.fspath(path))
     target = Path(os.path.realpath(path))
     try:
         mode = os.stat(target).st_mode

@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from opgrad import __version__
 from opgrad._optional import MissingExtraError
 from opgrad.cli import eval_command, expr_commands, kit_command, ops_commands, train_command
-from opgrad.cli.common import CommandError, dashed_data_as_positional, fail, option_strings
+from opgrad.cli.common import (
+    CommandError,
+    Parser,
+    dashed_data_as_positional,
+    fail,
+    option_strings,
+)
 from opgrad.cli.typos import unknown_arguments, unknown_command
 
 COMMAND_MODULES = (ops_commands, expr_commands, train_command, eval_command, kit_command)
@@ -17,7 +23,7 @@ COMMAND_MODULES = (ops_commands, expr_commands, train_command, eval_command, kit
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="opgrad",
         description="A scalar autograd engine in which every operation is a plugin.",
         epilog="Run `opgrad COMMAND --help` for a command's options.",

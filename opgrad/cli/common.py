@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from opgrad.expr import ExpressionError, parse
 from opgrad.files import SpecialFileError, writable_target
@@ -33,6 +34,21 @@ def fail(message: str, status: int = 2) -> int:
     """Print one clear line on stderr and return the exit status."""
     print(f"opgrad: error: {message}", file=sys.stderr)
     return status
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit status 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def file_path(text: str) -> Path:
+    """An argparse type: a file to write, never a name ending in a slash (a folder)."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} names a folder: give a file name")
+    return Path(text)
 
 
 def number(kind: Callable[[str], Number], *, minimum: float | None = None,

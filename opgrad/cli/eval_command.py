@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from opgrad.cli.common import PLOT_SUFFIXES, CommandFailure, check_output
+from opgrad.cli.common import PLOT_SUFFIXES, CommandFailure, check_output, file_path
 from opgrad.cli.models import add_data_arguments, choose_loss, load_saved, make_data
 from opgrad.cli.train_command import LIMITS, check_limits, limits_help
 from opgrad.core import no_grad
@@ -34,7 +34,7 @@ def add_commands(commands: Any) -> None:
         epilog=f"{EXAMPLES}\n\n{EVAL_LIMITS}", formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("model", type=Path, metavar="MODEL", help="a model file (JSON)")
     add_data_arguments(evaluate, "seed for the data (default 0, the training data's)")
-    evaluate.add_argument("--plot", type=Path, metavar="PATH",
+    evaluate.add_argument("--plot", type=file_path, metavar="PATH",
                           help="write its decision boundary as .png, .svg or .pdf (viz extra)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--no-limits", action="store_true", help="lift the size limits below")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from opgrad.cli.common import PLOT_SUFFIXES, CommandError, check_output, number
+from opgrad.cli.common import PLOT_SUFFIXES, CommandError, check_output, file_path, number
 from opgrad.core import Value
 from opgrad.expr import ExpressionError, evaluate, parse, variables
 from opgrad.files import write_file
@@ -39,7 +39,7 @@ def add_commands(commands: Any) -> None:
         description="Build EXPR, run backward, and draw the graph (label | data | grad per "
         f"value). {EXPRESSION_HELP}.")
     _expression_arguments(graph)
-    graph.add_argument("-o", "--output", type=Path, metavar="FILE",
+    graph.add_argument("-o", "--output", type=file_path, metavar="FILE",
                        help="graph.svg, graph.png or graph.dot (default: DOT on stdout)")
     graph.set_defaults(run=cmd_graph)
 
@@ -47,7 +47,7 @@ def add_commands(commands: Any) -> None:
         "explain", help="print the forward and backward pass step by step",
         description=f"A worked chain-rule exercise for EXPR. {EXPRESSION_HELP}.")
     _expression_arguments(explain)
-    explain.add_argument("--html", type=Path, metavar="FILE",
+    explain.add_argument("--html", type=file_path, metavar="FILE",
                          help="also write the backprop explorer: one self-contained page")
     explain.set_defaults(run=cmd_explain)
 
@@ -59,7 +59,7 @@ def add_commands(commands: Any) -> None:
     plot.add_argument("--var", default="x", help="the variable on the x axis (default x)")
     plot.add_argument("--range", nargs=2, type=number(float), default=[-5.0, 5.0],
                       metavar=("LO", "HI"), help="the x range, finite (default -5 5)")
-    plot.add_argument("-o", "--output", type=Path, default=Path("plot.png"), metavar="FILE",
+    plot.add_argument("-o", "--output", type=file_path, default=Path("plot.png"), metavar="FILE",
                       help="a .png, .svg or .pdf file to write (default plot.png)")
     plot.set_defaults(run=cmd_plot)
 

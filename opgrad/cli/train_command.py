@@ -18,6 +18,7 @@ from opgrad.cli.common import (
     CommandError,
     CommandFailure,
     check_output,
+    file_path,
     number,
 )
 from opgrad.cli.models import add_data_arguments, choose_loss, load_saved, make_data
@@ -110,13 +111,13 @@ def add_commands(commands: Any) -> None:
     add("--constant-lr", action="store_true", help="keep the learning rate fixed")
     add("--momentum", type=number(float, minimum=0.0, below=1.0), default=0.0,
         help="SGD momentum, 0 <= m < 1 (default 0)")
-    add("--save", type=Path, metavar="PATH", help="write the trained model as JSON")
-    add("--plot", type=Path, metavar="PATH",
+    add("--save", type=file_path, metavar="PATH", help="write the trained model as JSON")
+    add("--plot", type=file_path, metavar="PATH",
         help="write a decision-boundary .png, .svg or .pdf (viz extra)")
     add("--compile", action=argparse.BooleanOptionalAction, default=True,
         help="trace the step once with opgrad.compile and run generated code: the same "
         "numbers, many times faster (default); --no-compile runs the dynamic engine")
-    add("--backend", choices=BACKENDS, default="scalar",
+    add("--backend", choices=BACKENDS, default=None,
         help="opgrad.compile's backend: scalar (the default; the same floats as backward()) "
         "or numpy (array code, much faster on big models; within 1e-12)")
     add("--json", action="store_true", help="print one final JSON object on stdout (on "
@@ -141,6 +142,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _prepare(args: argparse.Namespace) -> tuple[MLP, Dataset, str]:
     """The model, the data and the loss, each refused before any work if it cannot be used."""
+    if args.backend is not None and not args.compile:
+        raise CommandError(f"--backend {args.backend} picks how the step is compiled: leave it "
+                           "out with --no-compile")
     saved = _initial_model(args)
     hidden = args.hidden if args.hidden is not None else [16, 16]
     check_limits(args, saved.sizes if saved else [2, *hidden, 1])  # the fewest outputs
@@ -158,6 +162,11 @@ def _summary_line(summary: dict[str, Any]) -> str:
             f"({summary['samples']} points) for {summary['steps']} steps in "
             f"{summary['seconds']:.1f} s: at the last step, loss {summary['loss']:.4f}, "
             f"accuracy {summary['accuracy']:.1%}")
+
+
+def _backend(args: argparse.Namespace) -> str | bool:
+    """fit's ``compiled``: the backend's name, or False for the dynamic engine."""
+    return (args.backend or "scalar") if args.compile else False
 
 
 def _initial_model(args: argparse.Namespace) -> MLP | None:
@@ -184,7 +193,7 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
 
         try:
             history = fit(model, data, _optimizer(args, model), args.steps, loss=loss,
-                          l2=args.l2, on_step=on_step, compiled=args.compile and args.backend)
+                          l2=args.l2, on_step=on_step, compiled=_backend(args))
             with no_grad():  # the last update must not have diverged either
                 final_loss, _ = objective(model, data, loss, args.l2)
         except DivergenceError as exc:
@@ -197,7 +206,8 @@ def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> di
     return {
         "dataset": data.name, "samples": len(data), "model": model.sizes, "loss_name": loss,
         "optimizer": args.optimizer, "steps": args.steps, "seed": args.seed,
-        "compiled": args.compile, "loss": history[-1].loss, "accuracy": history[-1].accuracy,
+        "compiled": args.compile, "backend": _backend(args) or None,
+        "loss": history[-1].loss, "accuracy": history[-1].accuracy,
         "seconds": round(time.perf_counter() - start, 3),
     }
 

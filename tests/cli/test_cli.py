@@ -9,6 +9,7 @@ import pytest
 
 import opgrad
 from opgrad.cli import main
+from tests.cli.runner import command
 
 
 def test_ops_table_lists_every_registered_op(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,11 +37,12 @@ def test_ops_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) ->
     assert (log["torch"], log["jax"]) == ("log", "numpy.log")
 
 
-def test_no_command_shows_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_command_says_what_is_missing_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])
     assert exit_info.value.code == 2
-    assert "usage: opgrad" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("opgrad: error: the following arguments are required: "
+                                       "COMMAND (see opgrad --help)\n")
 
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,3 +101,18 @@ def test_check_unknown_op_is_one_clear_line(capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert err == ("opgrad: error: unknown op(s): nosuch; `opgrad ops` lists the registered "
                    "ones\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "--steps", "abc"], "opgrad train: error: argument --steps: expected a whole "
+                                  "number, got 'abc' (see opgrad train --help)"),
+    (["train", "--hidden", "0"], "opgrad train: error: argument --hidden: layer widths must "
+                                 "be positive"),
+    (["eval"], "opgrad eval: error: the following arguments are required: MODEL"),
+    (["train", "--no-compile", "--backend", "numpy"], "--backend numpy picks how the step is "
+                                                      "compiled: leave it out with --no-compile"),
+])
+def test_a_bad_argument_is_one_line_and_exit_status_2(args: list[str], message: str) -> None:
+    done = command(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and message in done.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from opgrad.cli import train_command
 from opgrad.nn import load_model
-from tests.cli.runner import run
+from tests.cli.runner import command, run
 from tests.special_files import (
     SPECIAL_FILES,
     file_types,
@@ -76,3 +76,18 @@ def test_a_model_saves_under_the_longest_name_the_file_system_allows(
     status, _, err = run(capsys, *TRAIN, "--save", str(target))
     assert (status, err) == (0, f"saved the model to {target}\n")
     assert load_model(target).sizes == [2, 3, 1] and list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("option", ["--save", "--plot"])
+def test_a_path_ending_in_a_slash_is_a_folder_not_a_file(tmp_path: Path, option: str) -> None:
+    done = command("train", "--steps", "2", option, f"{tmp_path}/new/")
+    assert done.returncode == 2 and "names a folder: give a file name" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "new").exists()
+
+
+def test_the_file_writer_refuses_a_trailing_slash(tmp_path: Path) -> None:
+    from opgrad.files import write_file
+
+    with pytest.raises(IsADirectoryError, match="a folder: give a file name"):
+        write_file(f"{tmp_path}/models/", "{}")
+    assert not (tmp_path / "models").exists()

@@ -137,7 +137,8 @@ def test_nonsense_numbers_are_refused(capsys: pytest.CaptureFixture[str], flag: 
                                       value: str, message: str) -> None:
     status, out, err = run(capsys, *SMALL, flag, value)
     assert status == 2 and out == ""
-    assert err.splitlines()[-1] == f"opgrad train: error: argument {flag}: {message}, got {value}"
+    assert err == (f"opgrad train: error: argument {flag}: {message}, got {value} "
+                   "(see opgrad train --help)\n")
 
 
 @pytest.mark.parametrize(
