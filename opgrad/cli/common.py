@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -147,7 +147,7 @@ def dashed_data_as_positional(argv: Sequence[str], options: set[str]) -> list[st
 
 
 def _dashed_data(word: str, options: set[str]) -> bool:
-    if not word.startswith("-") or word == "-" or _names_option(word, options):
+    if not word.startswith("-") or word == "-" or names_option(word, options):
         return False
     if word.startswith("--") and word[2:3].isalpha():  # --stpes: a mistyped option, not -(-x)
         return False
@@ -158,7 +158,9 @@ def _dashed_data(word: str, options: set[str]) -> bool:
     return True
 
 
-def _names_option(word: str, options: set[str]) -> bool:
+def names_option(word: str, options: Collection[str]) -> bool:
+    """``word`` names one of ``options``: itself, with ``=value`` or a short option's value
+    attached (``-ofile.png``), or a prefix of a long one (argparse expands those)."""
     name = word.split("=", 1)[0]
     if name.startswith("--"):  # an option, or an abbreviation argparse would expand
         return any(option.startswith(name) for option in options)

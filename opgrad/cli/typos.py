@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from opgrad.cli.common import subcommands
+from opgrad.cli.common import names_option, subcommands
 from opgrad.suggest import closest
 
 
@@ -19,7 +19,7 @@ def unknown_command(parser: argparse.ArgumentParser, words: Sequence[str]) -> st
     first = words[0].strip() if words else "--"  # a leading space marks a word read as data
     commands = subcommands(parser)
     options = [option for action in parser._actions for option in action.option_strings]
-    if first in commands or first == "--" or _names_option(first, options):
+    if first in commands or first == "--" or names_option(first, options):
         return ""
     if first.startswith("-"):
         meant = closest(first, options)
@@ -45,7 +45,3 @@ def unknown_arguments(parser: argparse.ArgumentParser, command: str,
                                                          else listed)
 
 
-def _names_option(word: str, options: Sequence[str]) -> bool:
-    """``word`` is one of ``options``, or a prefix of a long one (argparse expands those)."""
-    return word in options or (word.startswith("--") and any(o.startswith(word)
-                                                             for o in options))
