@@ -9,6 +9,7 @@ has a fixed timestamp, so building twice gives the same bytes.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import zipfile
 from importlib import metadata
@@ -18,7 +19,10 @@ import opgrad
 from opgrad.kit.errors import KitError
 
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: reproducible wheels
-SKIPPED = ("__pycache__",)
+# What the project's own wheel holds besides modules: pyproject's package-data (a test
+# checks the two lists agree), so a stray file in the package folder never ships.
+PACKAGE_DATA = ("py.typed", "_typed.pyi", "viz/explorer.html", "viz/explorer.css",
+                "viz/explorer.js", "viz/explorer-steps.js", "kit/static/*", "kit/tutorial.ipynb")
 
 
 def build_opgrad_wheel(folder: Path) -> Path:
@@ -40,8 +44,9 @@ def build_opgrad_wheel(folder: Path) -> Path:
 
 
 def _shipped(path: Path, package: Path) -> bool:
-    parts = path.relative_to(package).parts
-    return path.is_file() and not any(part in SKIPPED for part in parts) and path.suffix != ".pyc"
+    name = path.relative_to(package).as_posix()
+    return path.is_file() and "__pycache__" not in path.parts and (
+        path.suffix == ".py" or any(fnmatch.fnmatchcase(name, p) for p in PACKAGE_DATA))
 
 
 def _metadata(version: str) -> str:

@@ -8,6 +8,7 @@ import doctest
 import hashlib
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from opgrad.kit import KitError
 from opgrad.kit.examples import NEEDS, OWN, examples, lessons, tutorial
 from opgrad.kit.lock import lock_entry, rewritten_lock
 from opgrad.kit.playground import Session, TrainingView, plot_function
-from opgrad.kit.wheel import build_opgrad_wheel
+from opgrad.kit.wheel import PACKAGE_DATA, build_opgrad_wheel
 from opgrad.nn import MLP, SGD, fit, make_moons
 from opgrad.viz.boundary import decision_grid
 from opgrad.viz.live import REDRAWS, live_view
@@ -56,6 +57,24 @@ def test_opgrads_wheel_holds_the_package_and_a_valid_record(tmp_path: Path) -> N
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert "Requires-Dist: pluggy" in metadata and "Requires-Dist: typing-extensions" in metadata
     assert [row.split(",")[0] for row in record] == [n for n in names]
+
+
+def test_the_browser_wheel_ships_the_package_data_pyproject_lists_and_no_stray_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    listed = re.search(r"\[tool.setuptools.package-data\]\nopgrad = \[(.*?)\]", text, re.S)
+    assert listed is not None
+    assert tuple(re.findall(r'"([^"]+)"', listed.group(1))) == PACKAGE_DATA
+    package = tmp_path / "opgrad"  # a package folder with a file no wheel should hold
+    shutil.copytree(Path(opgrad.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "backprop.html").write_text("written by a test run")
+    (package / "viz" / ".explorer.js.swp").write_text("an editor's swap file")
+    monkeypatch.setattr(opgrad, "__file__", str(package / "__init__.py"))
+    with zipfile.ZipFile(build_opgrad_wheel(tmp_path)) as archive:
+        names = set(archive.namelist())
+    assert "opgrad/viz/explorer.js" in names and "opgrad/py.typed" in names
+    assert "opgrad/backprop.html" not in names and "opgrad/viz/.explorer.js.swp" not in names
 
 
 def test_opgrads_wheel_is_the_same_bytes_each_time(tmp_path: Path) -> None:
