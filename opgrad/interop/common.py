@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad.assembly import default_registry
+from opgrad.core.graph import checked_count
 from opgrad.plugins.declaration import Op
 from opgrad.testing import sample_points
 
@@ -67,3 +68,29 @@ def close(ours: float, theirs: float, tolerance: float = 1e-9) -> bool:
     if ours != ours or theirs != theirs:
         return ours != ours and theirs != theirs
     return abs(ours - theirs) <= tolerance * max(1.0, abs(theirs))
+
+
+def check_early(op: Op, keyword: str, forward: Callable[..., Any], points: list[list[float]],
+                columns: list[Any], broadcast: Callable[[Any, Any], Any],
+                tolerance: float) -> None:
+    """Run the forward and the rule on ``columns`` (the ``points`` as arrays) and compare
+    with the op on floats, so a bridge that cannot work fails when it is made."""
+    try:
+        out = forward(*columns)
+    except Exception as exc:
+        raise bridge_failure(op, keyword, "forward", exc) from exc
+    for got, point in zip(out.tolist(), points, strict=True):
+        expected = op.forward(*point)
+        if not close(got, expected, tolerance):
+            raise bridge_failure(op, keyword, "forward", ValueError(
+                f"it gives {got!r} at {point}, but the op's forward gives {expected!r}"))
+    try:
+        partials = op.local_grads(*columns, out)
+    except Exception as exc:
+        raise bridge_failure(op, keyword, "local_grads", exc) from exc
+    checked_count(op, partials, op.arity)  # the error every path gives for a wrong count
+    try:
+        for partial in partials:
+            broadcast(partial, out.shape)
+    except Exception as exc:
+        raise bridge_failure(op, keyword, "local_grads", exc) from exc

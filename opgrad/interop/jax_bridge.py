@@ -12,8 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad._optional import require
-from opgrad.core.graph import checked_count
-from opgrad.interop.common import array_forward, bridge_failure, check_points, close, resolve_op
+from opgrad.interop.common import array_forward, check_early, check_points, resolve_op
 from opgrad.plugins.declaration import Op
 
 # Keyed by id(op), as the torch bridge: an op whose jax= callable is unhashable is
@@ -100,22 +99,5 @@ def _check_on_arrays(jax: ModuleType, op: Op) -> None:
     jnp = jax.numpy
     points = check_points(op)
     columns = [jnp.asarray(column) for column in zip(*points, strict=True)]
-    try:
-        out = array_forward(op, "jax", jax)(*columns)
-    except Exception as exc:
-        raise bridge_failure(op, "jax", "forward", exc) from exc
-    for got, point in zip(out.tolist(), points, strict=True):
-        expected = op.forward(*point)
-        if not close(got, expected, 1e-4):  # float32 unless jax_enable_x64 is set
-            raise bridge_failure(op, "jax", "forward", ValueError(
-                f"it gives {got!r} at {point}, but the op's forward gives {expected!r}"))
-    try:
-        partials = op.local_grads(*columns, out)
-    except Exception as exc:
-        raise bridge_failure(op, "jax", "local_grads", exc) from exc
-    checked_count(op, partials, op.arity)  # the error every path gives for a wrong count
-    try:
-        for p in partials:
-            jnp.broadcast_to(jnp.asarray(p), out.shape)
-    except Exception as exc:
-        raise bridge_failure(op, "jax", "local_grads", exc) from exc
+    check_early(op, "jax", array_forward(op, "jax", jax), points, columns,  # float32 by default
+                lambda p, shape: jnp.broadcast_to(jnp.asarray(p), shape), 1e-4)

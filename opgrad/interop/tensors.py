@@ -8,8 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from opgrad._optional import require
-from opgrad.core.graph import checked_count
-from opgrad.interop.common import array_forward, bridge_failure, check_points, close
+from opgrad.interop.common import array_forward, check_early, check_points
 from opgrad.interop.fused import Products, weighted_partials
 from opgrad.plugins.declaration import Op
 
@@ -115,21 +114,6 @@ def check_on_tensors(torch: ModuleType, op: Op) -> None:
     """Run the forward and the rule on a small float64 tensor; compare with the floats."""
     points = check_points(op)
     columns = [torch.tensor(column, dtype=torch.float64) for column in zip(*points, strict=True)]
-    try:
-        out = array_forward(op, "torch", torch)(*columns)
-    except Exception as exc:
-        raise bridge_failure(op, "torch", "forward", exc) from exc
-    for got, point in zip(out.tolist(), points, strict=True):
-        if not close(got, op.forward(*point)):
-            raise bridge_failure(op, "torch", "forward", ValueError(
-                f"it gives {got!r} at {point}, but the op's forward gives {op.forward(*point)!r}"))
-    try:
-        partials = op.local_grads(*columns, out)
-    except Exception as exc:
-        raise bridge_failure(op, "torch", "local_grads", exc) from exc
-    checked_count(op, partials, op.arity)  # the error every path gives for a wrong count
-    try:
-        [torch.broadcast_to(torch.as_tensor(p, dtype=torch.float64), out.shape)
-         for p in partials]
-    except Exception as exc:
-        raise bridge_failure(op, "torch", "local_grads", exc) from exc
+    check_early(op, "torch", array_forward(op, "torch", torch), points, columns,
+                lambda p, shape: torch.broadcast_to(torch.as_tensor(p, dtype=torch.float64),
+                                                    shape), 1e-9)
