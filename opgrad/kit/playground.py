@@ -26,7 +26,7 @@ from typing import Any
 from opgrad.core import Value
 from opgrad.nn import MLP, Dataset, StepResult
 from opgrad.viz.boundary import decision_grid
-from opgrad.viz.live import REDRAWS, RESOLUTION, live_view
+from opgrad.viz.live import RESOLUTION, live_view, redraw_at
 from opgrad.viz.plots import sample_to_plot
 
 Show = Callable[[str, str], None]  # (kind, JSON text) to the page
@@ -120,12 +120,11 @@ class TrainingView:
 
     def __init__(self, show: Show, model: MLP, data: Dataset, steps: int) -> None:
         self.show, self.model, self.data, self.steps = show, model, data, steps
-        self.every = max(1, steps // REDRAWS)
         self.losses: list[float] = []
 
     def update(self, result: StepResult) -> None:
         self.losses.append(result.loss)
-        if result.step % self.every and result.step != self.steps:
+        if not redraw_at(result.step, self.steps):
             return
         grid = decision_grid(self.model, self.data, RESOLUTION)
         self.show("training", json.dumps({

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import os
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from opgrad.core import no_grad
-from opgrad.files import writable_target, write_file
 from opgrad.nn.data import Dataset
 from opgrad.nn.module import MLP
-from opgrad.viz.figure import new_figure
-
-
-def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
-    """Save ``figure`` in the format its suffix names (.png appended if it has none).
-
-    The figure is rendered in memory, then written by :func:`opgrad.files.write_file`
-    (atomic, only over a regular file), like every file opgrad writes.
-    """
-    name = os.fspath(path)
-    if not os.path.splitext(name)[1]:  # as matplotlib itself does
-        name += ".png"
-    writable_target(name)  # refuse a FIFO or a folder before the work of rendering
-    rendered = io.BytesIO()
-    with warnings.catch_warnings():  # numpy overflows placing ticks for values near 1e308
-        warnings.simplefilter("ignore", RuntimeWarning)
-        figure.savefig(rendered, format=os.path.splitext(name)[1][1:].lower(), dpi=100,
-                       bbox_inches="tight")
-    write_file(name, rendered.getvalue())
+from opgrad.viz.figure import new_figure, save_figure
 
 
 def predict_class(model: MLP, point: list[float]) -> int:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import functools
 import io
+import os
+import warnings
 from typing import Any
 
 from opgrad._optional import require
+from opgrad.files import writable_target, write_file
 
 
 def new_figure(purpose: str, width: float, height: float) -> Any:
@@ -24,6 +27,24 @@ def new_figure(purpose: str, width: float, height: float) -> Any:
 def require_matplotlib(purpose: str) -> None:
     """Fail now, with the install command, if matplotlib is missing (before long work)."""
     _figure_class(purpose)
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Save ``figure`` in the format its suffix names (.png appended if it has none).
+
+    The figure is rendered in memory, then written by :func:`opgrad.files.write_file`
+    (atomic, only over a regular file), like every file opgrad writes.
+    """
+    name = os.fspath(path)
+    if not os.path.splitext(name)[1]:  # as matplotlib itself does
+        name += ".png"
+    writable_target(name)  # refuse a FIFO or a folder before the work of rendering
+    rendered = io.BytesIO()
+    with warnings.catch_warnings():  # numpy overflows placing ticks for values near 1e308
+        warnings.simplefilter("ignore", RuntimeWarning)
+        figure.savefig(rendered, format=os.path.splitext(name)[1][1:].lower(), dpi=100,
+                       bbox_inches="tight")
+    write_file(name, rendered.getvalue())
 
 
 def png_bytes(figure: Any, dpi: int = 100) -> bytes:

@@ -73,6 +73,11 @@ def _both(first: Report, second: Report | None) -> Report:
     return report
 
 
+def redraw_at(step: int, steps: int) -> bool:
+    """Whether a live view redraws after ``step`` of ``steps``: REDRAWS times, and last."""
+    return step % max(1, steps // REDRAWS) == 0 or step == steps
+
+
 class LiveFigure:
     """One notebook display of the loss so far and the current decision boundary."""
 
@@ -80,13 +85,12 @@ class LiveFigure:
         self.display = require("IPython.display", "notebook", "fit(live=True)")
         require_matplotlib("fit(live=True)")
         self.model, self.data, self.steps = model, data, steps
-        self.every = max(1, steps // REDRAWS)
         self.losses: list[float] = []
         self.handle: Any = None
 
     def update(self, result: StepResult) -> None:
         self.losses.append(result.loss)
-        if result.step % self.every and result.step != self.steps:
+        if not redraw_at(result.step, self.steps):
             return
         picture = self.display.Image(data=self.png(result), format="png")
         if self.handle is None:

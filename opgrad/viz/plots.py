@@ -10,8 +10,7 @@ from typing import Any
 from opgrad.core import BackwardError, Value
 from opgrad.derivatives import grad
 from opgrad.testing.numeric import numerical_derivative
-from opgrad.viz.boundary import save_figure
-from opgrad.viz.figure import new_figure
+from opgrad.viz.figure import new_figure, save_figure
 
 POINTS = 201  # samples across the range
 FINITE_DIFFERENCE_STEP = 1e-6  # relative to |x| beyond 1
