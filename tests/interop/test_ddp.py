@@ -74,6 +74,7 @@ def worker(rank: int, port: int, result: str) -> None:
                          y[rank * share:(rank + 1) * share])
         if rank == 0:
             torch.save(grads, result)
+        dist.barrier()  # both ranks done with the group before either tears it down
     finally:
         dist.destroy_process_group()
 
