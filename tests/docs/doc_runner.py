@@ -40,6 +40,7 @@ NEEDS = {
     r"torch\.onnx|onnxruntime": ("onnx", "onnxscript", "onnxruntime"),
     r"plot_function|plot_decision_boundary|matplotlib": ("matplotlib",),
     r"draw_dot": ("graphviz", "dot"),
+    r"import numpy|backend=\"numpy\"|compiled=\"numpy\"|--backend numpy": ("numpy",),
 }
 
 

@@ -6,6 +6,7 @@ folder, so its blocks can only use what they import themselves.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -164,7 +165,13 @@ def test_the_examples_in_opgrad_s_docstrings_run() -> None:
     for info in pkgutil.walk_packages(opgrad.__path__, "opgrad."):
         if info.name == "opgrad.__main__":  # importing it runs the command line
             continue
-        module = importlib.import_module(info.name)
+        try:
+            module = importlib.import_module(info.name)
+        except ModuleNotFoundError as exc:  # a module of an extra (the torch bridge's layers)
+            required = os.environ.get("OPGRAD_REQUIRE_OPTIONAL") == "1"
+            if required or exc.name is None or exc.name.startswith("opgrad"):
+                raise
+            continue  # its package is not installed here: CI installs it and runs it
         failed += doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed
     failed += doctest.testmod(opgrad).failed
     assert failed == 0
