@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from opgrad._optional import require
-from opgrad.compiler.arrays.program import write_array_program
 from opgrad.compiler.program import Program, write_program
 from opgrad.compiler.regions import Graph
 from opgrad.core import Value, enable_grad, topological_order
@@ -177,6 +176,8 @@ def _writer(backend: str) -> Callable[[list[Value], Value, list[Value], list[Com
         return write_program
     if backend == "numpy":
         require("numpy", "numpy", "opgrad.compile(fn, backend='numpy')")
+        from opgrad.compiler.arrays.program import write_array_program  # on first use only
+
         return write_array_program
     raise ValueError(f"opgrad.compile: unknown backend {backend!r}; the backends are "
                      f"{', '.join(map(repr, BACKENDS))}")
