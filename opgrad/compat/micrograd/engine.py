@@ -30,6 +30,8 @@ class Value(OpgradValue):
     ``p.m`` or a drawing's colour is kept. opgrad's own ``Value`` stays slotted.
     """
 
+    hand_written = 0  # how many nodes were given a _backward (usually none)
+
     def __init__(self, data: float, _children: Iterable[OpgradValue] = (), _op: str = "",
                  label: str = "") -> None:
         super().__init__(data, label)
@@ -88,11 +90,15 @@ class Value(OpgradValue):
             raise TypeError(f"_backward must be a function of no arguments, got "
                             f"{type(step).__name__}")
         vars(self)["_micrograd_backward"] = step
+        Value.hand_written += 1  # from now on, backward() looks for them
 
     def backward(self, gradient: float | CoreValue | None = None, *,
                  create_graph: bool = False) -> None:
         """opgrad's backward; a graph with a hand-written ``_backward`` runs micrograd's way:
         each node's ``_backward()`` in reverse order (leaves still accumulate exactly)."""
+        if not Value.hand_written:  # no node was ever given a _backward: opgrad's pass
+            super().backward(gradient, create_graph=create_graph)
+            return
         order = topological_order(self)
         if not any("_micrograd_backward" in getattr(n, "__dict__", ()) for n in order):
             super().backward(gradient, create_graph=create_graph)
