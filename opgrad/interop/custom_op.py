@@ -34,6 +34,10 @@ from opgrad.plugins.declaration import Op
 NAMESPACE = "opgrad"
 _holders: dict[str, Op] = {}  # the op that torch.ops.opgrad.<name> runs now, by name
 _translated: dict[str, Any] = {}  # the overload whose ONNX translation is registered, by name
+# Every definition made, kept for the process: a replaced one, freed by the garbage
+# collector at some later moment, would drop torch.ops.opgrad.<name> from PyTorch's
+# cache, and the overload it then gives is not the one the ONNX translation is keyed by.
+_definitions: list[Any] = []
 
 
 def replaced(op: Op) -> bool:
@@ -113,6 +117,7 @@ def _register(torch: ModuleType, op: Op) -> None:
     # custom_op replaces an earlier definition of the same name (its own library is freed).
     custom = torch.library.custom_op(f"{NAMESPACE}::{op.name}", lambda *xs: kernel(*xs),
                                      mutates_args=(), schema=f"({names}) -> Tensor")
+    _definitions.append(custom)
     custom.register_fake(functools.partial(_fake, torch))
     products = plain_products(op)
 

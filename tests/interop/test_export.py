@@ -7,6 +7,7 @@ program that inlined the forward differentiates to clamp's gradient instead.
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
 from types import ModuleType
@@ -241,6 +242,20 @@ def test_onnx_runs_the_straight_through_op_to_the_same_numbers(
     model = ste_model(torch, to_torch_module(ste, export=True))
     assert torch.allclose(onnx_outputs(torch, onnxruntime, model, x), model(x),
                           rtol=1e-12, atol=1e-15)
+
+
+def test_onnx_translates_an_op_whose_replaced_namesake_was_collected(
+        torch: ModuleType, onnxruntime: ModuleType) -> None:
+    def make(scale: float) -> Op:
+        return declare_op(lambda x: scale * x, "notebook", {
+            "name": "rescaled", "torch": lambda x: scale * x,
+            "local_grads": lambda x, out: (scale,), "formula": f"d/dx {scale} x = {scale}"})
+
+    to_torch(make(2.0), export=True)  # a notebook cell, then the same cell changed
+    model = to_torch_module(make(3.0), export=True)
+    gc.collect()  # the replaced definition goes whenever the collector runs
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    assert onnx_outputs(torch, onnxruntime, model, x).tolist() == (3.0 * x).tolist()
 
 
 def test_onnx_translates_every_registered_op(torch: ModuleType,
