@@ -48,10 +48,10 @@ def jvp(
         if op is None or not any(p in tangent for p in node.parents):
             continue  # constants carry no tangent, so their (maybe nan) partials never count
         partials = partials_of(op, node, create_graph=False)
-        masks = op.mask_zero_partials  # then a zero partial stops even a nan tangent
+        # where the op masks, a zero partial stops even a nan tangent
         terms = (partial * tangent[parent]
-                 for parent, partial in zip(node.parents, partials, strict=True)
-                 if parent in tangent and (partial or not masks))
+                 for k, (parent, partial) in enumerate(zip(node.parents, partials, strict=True))
+                 if parent in tangent and (partial or not op.masks_zero(node, k)))
         tangent[node] = sum(terms, 0.0)  # a float even when every term is masked
     return out.data, tangent.get(out, 0.0)
 

@@ -26,7 +26,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from opgrad.compiler.callers import forward_caller, partial_checker, result_checker, rule_caller
+from opgrad.compiler.callers import (
+    forward_caller,
+    mask_caller,
+    partial_checker,
+    result_checker,
+    rule_caller,
+)
 from opgrad.compiler.source import Expression, expression_of
 from opgrad.plugins.binding import op_behind
 from opgrad.plugins.declaration import Op
@@ -59,13 +65,15 @@ class OpCode:
     partials: tuple[Template, ...] | None  # None: call ``rule`` for all partials at once
     rule: str  # the constant holding the checked rule caller ("" if inlined)
     needs: frozenset[int] = frozenset()  # inputs (``arity``: out) the partials read
+    masks: str = ""  # the constant holding the op's mask condition caller, if it has one
 
     @staticmethod
     def of(op: Op, forward: Template, partials: tuple[Template, ...] | None,
-           rule: str = "") -> OpCode:
-        needs = frozenset(range(op.arity + 1)) if partials is None else frozenset(
-            p for t in partials for p in t if isinstance(p, int))
-        return OpCode(op, forward, partials, rule, needs)
+           rule: str = "", masks: str = "") -> OpCode:
+        reads_all = partials is None or bool(masks)
+        needs = frozenset(range(op.arity + 1)) if reads_all else frozenset(
+            p for t in partials or () for p in t if isinstance(p, int))
+        return OpCode(op, forward, partials, rule, needs, masks)
 
 
 class Constants:
@@ -120,9 +128,12 @@ def render(template: Template, args: list[str]) -> str:
 def _op_code(op: Op, constants: Constants) -> OpCode:
     forward = _forward_template(op, constants, set())
     partials = _inline_rule(op, constants)
+    masks = "" if isinstance(op.mask_zero_partials, bool) else constants.name(
+        mask_caller(op), f"{op.name}_masks")
     if partials is not None:
-        return OpCode.of(op, forward, partials)
-    return OpCode.of(op, forward, None, constants.name(rule_caller(op), f"{op.name}_rule"))
+        return OpCode.of(op, forward, partials, masks=masks)
+    return OpCode.of(op, forward, None, constants.name(rule_caller(op), f"{op.name}_rule"),
+                     masks)
 
 
 def _forward_template(op: Op, constants: Constants, inlining: set[Op]) -> Template:

@@ -77,8 +77,12 @@ class Writer:
             return
         op, masks = code.op.name, code.op.mask_zero_partials
         partials = self._partials(i, code)
+        args = ", ".join(self.value[j] for j in [*self.graph.inputs[i], i])
         for k, (parent, partial) in enumerate(zip(self.graph.inputs[i], partials, strict=True)):
-            term, sign = self._term(partial, upstream, op, f"d{i}_{k}" if masks else "")
+            # where a zero partial masks: always, or where the op's condition says so
+            masked = "" if masks is False else f"d{i}_{k}"
+            unless = f" or not {code.masks}({k}, {args})" if code.masks else ""
+            term, sign = self._term(partial, upstream, op, masked, unless)
             self._contribute(parent, term, sign, upstream, op)
 
     def _partials(self, i: int, code: OpCode) -> list[str]:
@@ -89,13 +93,15 @@ class Writer:
         self.emit(f"{', '.join(names)}, = {code.rule}({', '.join(args)})", code.op.name)
         return names
 
-    def _term(self, partial: str, upstream: str, op: str, masked: str) -> tuple[str, str]:
+    def _term(self, partial: str, upstream: str, op: str, masked: str,
+              unless: str) -> tuple[str, str]:
         """partial * upstream, and the sign it is added with (the chain rule, one edge).
 
         The same floats in the same order as backward(): a partial of 1.0 adds
         the upstream itself, -1.0 subtracts it (both round exactly alike). For
         an op that masks, the term is 0.0 where the partial is 0.0, whatever the
-        upstream (nan too); ``masked`` names the partial's variable then.
+        upstream (nan too); ``masked`` names the partial's variable then, and
+        ``unless`` is the test of the op's condition (`` or not ...``), if it has one.
         """
         if partial in ("1.0", "-1.0"):
             return upstream, "-" if partial == "-1.0" else "+"
@@ -103,7 +109,7 @@ class Writer:
             if not partial.isidentifier():
                 self.emit(f"{masked} = {partial}", op)
                 partial = masked
-            return f"({partial} * {upstream} if {partial} else 0.0)", "+"
+            return f"({partial} * {upstream} if {partial}{unless} else 0.0)", "+"
         factor = partial if partial.isidentifier() else f"({partial})"
         return f"{factor} * {upstream}", "+"
 

@@ -93,10 +93,10 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
         upstream = node.grad
         first, second = node._in1, node._in2
         if create_graph or type(first) is tuple:  # the general path
-            for parent, partial in zip(node.parents, partials_of(op, node, create_graph),
-                                       strict=True):
+            partials = partials_of(op, node, create_graph)
+            for k, (parent, partial) in enumerate(zip(node.parents, partials, strict=True)):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
-                if getattr(partial, "data", partial) or not op.mask_zero_partials:
+                if getattr(partial, "data", partial) or not op.masks_zero(node, k):
                     parent.grad = parent.grad + partial * upstream
         # On the two unrolled paths below, first (and second) are single Values:
         # the type test above says so, mypy cannot see it (hence the ignores).
@@ -107,7 +107,7 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 (dfirst,) = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float:
                 dfirst = float_partial(op, node, dfirst)
-            if dfirst or not op.mask_zero_partials:  # a nonzero (or nan) partial always counts
+            if dfirst or not op.masks_zero(node, 0):  # a nonzero (or nan) partial always counts
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
             try:
@@ -116,9 +116,9 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 dfirst, dsecond = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float or type(dsecond) is not float:
                 dfirst, dsecond = (float_partial(op, node, d) for d in (dfirst, dsecond))
-            if dfirst or not op.mask_zero_partials:
+            if dfirst or not op.masks_zero(node, 0):
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
-            if dsecond or not op.mask_zero_partials:
+            if dsecond or not op.masks_zero(node, 1):
                 second.grad = second.grad + dsecond * upstream
 
 

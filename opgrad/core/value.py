@@ -21,8 +21,7 @@ class OpLike(Protocol):
     @property
     def local_grads(self) -> Callable[..., Any]: ...
 
-    @property
-    def mask_zero_partials(self) -> bool: ...
+    def masks_zero(self, node: Value, k: int) -> bool: ...
 
 
 class _GradMode(threading.local):

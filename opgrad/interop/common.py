@@ -8,7 +8,7 @@ from typing import Any
 
 from opgrad.assembly import default_registry
 from opgrad.core.graph import checked_count
-from opgrad.plugins.declaration import Op
+from opgrad.plugins.declaration import Op, zero_masks
 from opgrad.testing import sample_points
 
 
@@ -56,7 +56,7 @@ def bridge_failure(op: Op, keyword: str, part: str, exc: BaseException) -> Bridg
         fix = (f"declare the array equivalent with {keyword}=... (a function name under "
                f"{keyword}, or a callable), or write the forward with operators and opgrad.ops")
     else:
-        fix = ("write local_grads with operators, opgrad.ops calls and opgrad.ops.where "
+        fix = (f"write {part} with operators, opgrad.ops calls and opgrad.ops.where "
                "(no `if` on a value, no math.*)")
     kind = "torch tensors" if keyword == "torch" else f"{keyword} arrays"
     return BridgeError(f"op {op.name!r} cannot run on {kind}: its {part} "
@@ -94,3 +94,9 @@ def check_early(op: Op, keyword: str, forward: Callable[..., Any], points: list[
             broadcast(partial, out.shape)
     except Exception as exc:
         raise bridge_failure(op, keyword, "local_grads", exc) from exc
+    try:
+        conditions = zero_masks(op.mask_zero_partials, columns, out)
+        if len(conditions) != op.arity:
+            raise ValueError(f"it gives {len(conditions)} condition(s) for {op.arity} input(s)")
+    except Exception as exc:
+        raise bridge_failure(op, keyword, "mask_zero_partials", exc) from exc

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from opgrad.plugins.declaration import Op
+from opgrad.plugins.declaration import Op, zero_masks
 
 Products = Callable[[Any, tuple[Any, ...], Any, tuple[bool, ...]], tuple[Any, ...]]
 
@@ -25,24 +25,32 @@ class FusedBackwardWarning(RuntimeWarning):
     """A fused backward could not be compiled; the op's plain rule runs instead."""
 
 
-def weighted_partials(rule: Callable[..., Any], masks: bool, grad_out: Any,
-                      inputs: tuple[Any, ...], out: Any,
+def weighted_partials(rule: Callable[..., Any], masks: bool | Callable[..., Any],
+                      grad_out: Any, inputs: tuple[Any, ...], out: Any,
                       needed: tuple[bool, ...]) -> tuple[Any, ...]:
-    """``grad_out * d(out)/d(input)`` for each input that needs a gradient, else None."""
+    """``grad_out * d(out)/d(input)`` for each input that needs a gradient, else None
+    (``masks``: the op's ``mask_zero_partials``)."""
     partials = rule(*inputs, out)
-    return tuple(chain_term(partial, grad_out, masks) if wanted else None
-                 for partial, wanted in zip(partials, needed, strict=True))
+    conditions = zero_masks(masks, inputs, out)
+    return tuple(chain_term(partial, grad_out, mask) if wanted else None
+                 for partial, mask, wanted in zip(partials, conditions, needed, strict=True))
 
 
-def chain_term(partial: Any, upstream: Any, masks: bool) -> Any:
-    """``partial * upstream`` on tensors; for an op that masks (relu, where), 0 where the
-    partial is 0 even under a nan or inf upstream, as PyTorch's own relu backward gives."""
+def chain_term(partial: Any, upstream: Any, mask: Any) -> Any:
+    """``partial * upstream`` on tensors; where ``mask`` holds (True: everywhere, as for
+    relu and where; else a condition, as pow's at y = 0) and the partial is 0, it is 0
+    even under a nan or inf upstream, as PyTorch's own backward gives."""
     product = upstream * partial
-    if not masks:
+    if mask is False:
         return product
     if isinstance(partial, (int, float)):  # a constant partial, such as where's 0.0
-        return product if partial else product.new_zeros(product.shape)
-    return product.where(partial != 0.0, 0.0)
+        if partial:
+            return product
+        if mask is True:
+            return product.new_zeros(product.shape)
+        return product.where(~mask, 0.0)
+    stop = partial == 0.0 if mask is True else (partial == 0.0) & mask
+    return product.where(~stop, 0.0)
 
 
 class FusedProducts:

@@ -13,7 +13,7 @@ from typing import Any
 
 from opgrad._optional import require
 from opgrad.interop.common import array_forward, check_early, check_points, resolve_op
-from opgrad.plugins.declaration import Op
+from opgrad.plugins.declaration import Op, zero_masks
 
 # Keyed by id(op), as the torch bridge: an op whose jax= callable is unhashable is
 # unhashable too (the bridge holds its op, so the id stays its own).
@@ -51,15 +51,18 @@ def _make_bridge(jax: ModuleType, op: Op) -> Callable[..., Any]:
     rule = op.local_grads
     differentiable = jax.custom_jvp(lambda *xs: forward(*xs))
 
-    def term(partial: Any, tangent: Any) -> Any:
-        if op.mask_zero_partials:  # 0 where the partial is 0, even for a nan tangent
-            return jnp.where(jnp.asarray(partial) == 0.0, 0.0, partial * tangent)
-        return partial * tangent
+    def term(partial: Any, tangent: Any, mask: Any) -> Any:
+        if mask is False:
+            return partial * tangent
+        stop = jnp.asarray(partial) == 0.0  # where the op masks: 0, even for a nan tangent
+        return jnp.where(stop if mask is True else stop & mask, 0.0, partial * tangent)
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         out = differentiable(*primals)
         partials = rule(*primals, out)
-        total = sum(term(p, t) for p, t in zip(partials, tangents, strict=True))
+        conditions = zero_masks(op.mask_zero_partials, primals, out)
+        total = sum(term(p, t, mask)
+                    for p, t, mask in zip(partials, tangents, conditions, strict=True))
         return out, jnp.broadcast_to(total, out.shape).astype(out.dtype)
 
     differentiable.defjvp(jvp)

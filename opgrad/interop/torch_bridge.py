@@ -35,7 +35,7 @@ from opgrad.interop.tensors import (
     returning_no_input,
 )
 from opgrad.interop.tracing import at_trace_time, note_tracing
-from opgrad.plugins.declaration import Op
+from opgrad.plugins.declaration import Op, zero_masks
 
 
 class _Bridges:
@@ -147,9 +147,10 @@ def _function_class(torch: ModuleType, op: Op, forward_mode: bool, products: Pro
 
     def jvp(ctx: Any, *tangents: Any) -> Any:
         *inputs, out = ctx.saved_tensors
-        partials = rule(*inputs, out)
-        total = sum(chain_term(p, t, masks)
-                    for p, t in zip(partials, tangents, strict=True) if t is not None)
+        partials, conditions = rule(*inputs, out), zero_masks(masks, inputs, out)
+        total = sum(chain_term(p, t, mask)
+                    for p, t, mask in zip(partials, tangents, conditions, strict=True)
+                    if t is not None)
         return torch.zeros_like(out) + total
 
     namespace: dict[str, Any] = {

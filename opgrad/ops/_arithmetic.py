@@ -40,8 +40,10 @@ def register_ops(register: RegisterOp) -> None:
     register(abs, name="abs", operator="abs", torch="abs", jax="numpy.abs", kinks=(0.0,),
              local_grads=lambda x, out: ((x > 0.0) * 1.0 - (x < 0.0) * 1.0,),
              formula="d/dx |x| = sign(x) (1 for x > 0, -1 for x < 0, 0 at x = 0, as in PyTorch)")
+    # As PyTorch does, no gradient reaches the base through x^0, not even a nan one.
     register(operator.pow, name="pow", operator="**", torch="pow", jax="numpy.power",
              local_grads=_pow_grads, domain=((0.1, 3.0), (-3.0, 3.0)),
+             mask_zero_partials=lambda x, y, out: (y == 0.0, False),
              formula="d/dx x^y = y * x^(y - 1) (0 if y = 0); d/dy x^y = x^y * log(x) "
                      "(0 at x = 0 if y >= 0, nan for x < 0), as in PyTorch")
 

@@ -12,13 +12,13 @@ import difflib
 import inspect
 import keyword
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Required
 
 from typing_extensions import TypedDict
 
-from opgrad.core import Value
+from opgrad.core import BackwardError, Value
 from opgrad.plugins.errors import OpTypeError, RegistrationError
 
 # Operators an op may bind to, by arity; reflected forms (__radd__ ...) follow.
@@ -47,7 +47,10 @@ class Op:
     ``mask_zero_partials``: where a partial is exactly 0, no gradient flows
     back at all, not even a nan or inf one (PyTorch's convention for relu and
     ``where``); otherwise the chain rule multiplies, and 0 * nan is nan. For
-    ops that select: a masked edge has no second derivative.
+    ops that select: a masked edge has no second derivative. A function of the
+    inputs and ``out`` (as ``local_grads`` takes them) returning one condition
+    per input masks a zero partial only where its condition holds (pow's
+    d/dx x^y at y = 0, as PyTorch masks it).
     """
 
     name: str
@@ -61,10 +64,32 @@ class Op:
     kinks: tuple[float, ...] = ()
     torch: str | Callable[..., Any] | None = None
     jax: str | Callable[..., Any] | None = None
-    mask_zero_partials: bool = False
+    mask_zero_partials: bool | Callable[..., Any] = False
     numpy: str | Callable[..., Any] | None = None
     algebra: Algebra | None = None
     doc: str = field(default="", compare=False)
+
+    def masks_zero(self, node: Value, k: int) -> bool:
+        """Whether a partial of 0 for input ``k`` of ``node`` stops even a nan gradient."""
+        masks = self.mask_zero_partials
+        if isinstance(masks, bool):
+            return masks
+        inputs = [p.data for p in node.parents]
+        try:
+            return bool(zero_masks(masks, inputs, node.data)[k])
+        except Exception as exc:
+            raise BackwardError(f"op {self.name!r} at inputs {tuple(inputs)}: "
+                                f"mask_zero_partials failed: {exc!r}") from exc
+
+
+def zero_masks(masks: bool | Callable[..., Any], inputs: Sequence[Any],
+               out: Any) -> tuple[Any, ...]:
+    """Per input, where a partial of 0 stops even a nan gradient (an op's
+    ``mask_zero_partials`` applied): True (everywhere), False (nowhere), or the
+    op's condition (a bool on numbers, an array of them on arrays)."""
+    if isinstance(masks, bool):
+        return (masks,) * len(inputs)
+    return tuple(masks(*inputs, out))
 
 
 class OpOptions(TypedDict, total=False):
@@ -79,7 +104,7 @@ class OpOptions(TypedDict, total=False):
     torch: str | Callable[..., Any] | None
     jax: str | Callable[..., Any] | None
     arity: int | None
-    mask_zero_partials: bool
+    mask_zero_partials: bool | Callable[..., Any]
     numpy: str | Callable[..., Any] | None
     algebra: Algebra | None
 
@@ -123,8 +148,7 @@ def declare_op(forward: Callable[..., Any], plugin: str, options: OpOptions) -> 
         kinks=_kinks(options.get("kinks", ()), fail),
         torch=_array_equivalent("torch", options.get("torch"), fail),
         jax=_array_equivalent("jax", options.get("jax"), fail),
-        mask_zero_partials=_flag("mask_zero_partials", options.get("mask_zero_partials", False),
-                                 fail),
+        mask_zero_partials=_masks(options.get("mask_zero_partials", False), op_arity, fail),
         numpy=_array_equivalent("numpy", options.get("numpy"), fail),
         algebra=_algebra(options.get("algebra"), op_arity, fail),
         doc=inspect.getdoc(forward) or "",
@@ -226,10 +250,19 @@ def _algebra(given: object, op_arity: int,
     return given
 
 
-def _flag(keyword: str, given: object, fail: Callable[..., RegistrationError]) -> bool:
+def _masks(given: object, op_arity: int,
+           fail: Callable[..., RegistrationError]) -> bool | Callable[..., Any]:
     if isinstance(given, bool):
         return given
-    raise fail(f"{keyword} must be True or False, got {type(given).__name__}", OpTypeError)
+    if not callable(given):
+        raise fail(f"mask_zero_partials must be True, False or a function of the inputs and "
+                   f"out giving one condition per input, got {type(given).__name__}",
+                   OpTypeError)
+    counted = _positional_count(given)
+    if counted is not None and counted != op_arity + 1:
+        raise fail(f"mask_zero_partials takes {counted} argument(s) but must take "
+                   f"{op_arity + 1}, as local_grads does")
+    return given
 
 
 def _check_keywords(options: Mapping[str, object],

@@ -72,7 +72,7 @@ def backward_steps(root: Value) -> Trace:
         for slot, (parent, local) in enumerate(zip(node.parents, partials, strict=True)):
             if type(parent) is Constant:
                 continue
-            masked = not local and op.mask_zero_partials  # as backward() does
+            masked = not local and op.masks_zero(node, slot)  # as backward() does
             product = 0.0 if masked else local * grads[node]
             grads[parent] += product
             steps.append(Edge(named[node], op.name, op.formula, named[parent], local,

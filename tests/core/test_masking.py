@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 import opgrad
 from opgrad import Value
+from opgrad.core import BackwardError
 from opgrad.plugins.errors import RegistrationError
 from opgrad.plugins.registry import Registry
 
@@ -100,7 +102,43 @@ def test_a_plugin_op_can_mask(registry: Registry) -> None:
     assert op.mask_zero_partials and x.grad == 0.0
 
 
-def test_mask_zero_partials_must_be_a_bool(registry: Registry) -> None:
-    with pytest.raises(RegistrationError, match="mask_zero_partials must be True or False"):
+def test_mask_zero_partials_must_be_a_bool_or_a_condition(registry: Registry) -> None:
+    with pytest.raises(RegistrationError, match="mask_zero_partials must be True, False or a "
+                                                "function of the inputs and out"):
         registry.register(abs, "notebook", name="absolute", local_grads=lambda x, out: (1.0,),
                           formula="d/dx |x|", mask_zero_partials="yes")  # type: ignore[typeddict-item]
+    with pytest.raises(RegistrationError, match="mask_zero_partials takes 1 argument"):
+        registry.register(abs, "notebook", name="absolute", local_grads=lambda x, out: (1.0,),
+                          formula="d/dx |x|", mask_zero_partials=lambda x: (True,))
+
+
+def register_scale(registry: Registry, masks: Any) -> None:
+    """x * k, whose d/dx (that is, k) masks only where k is 0, as pow's does at y = 0."""
+    registry.register(lambda x, k: x * k, "notebook", name="scale",
+                      local_grads=lambda x, k, out: (k, x), mask_zero_partials=masks,
+                      formula="d/dx (x * k) = k; d/dk (x * k) = x")
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["backward", "compiled"])
+def test_a_plugin_op_can_mask_where_its_condition_holds(registry: Registry,
+                                                        compiled: bool) -> None:
+    register_scale(registry, lambda x, k, out: (k == 0.0, False))
+    x, k, upstream = Value(3.0), Value(0.0), Value(math.nan)
+    loss = lambda: getattr(x, "scale")(k) * upstream  # noqa: B009, E731  # bound at registration
+    if compiled:
+        step = opgrad.compile(loss)
+        x.grad = k.grad = 0.0
+        step()
+    else:
+        loss().backward()
+    assert x.grad == 0.0 and math.isnan(k.grad)  # k's partial (x = 3) is not 0: nan flows
+    x.data, k.data, x.grad, k.grad = 0.0, 1.0, 0.0, 0.0  # now k's partial is 0, unmasked
+    step() if compiled else loss().backward()
+    assert math.isnan(x.grad) and math.isnan(k.grad)
+
+
+def test_a_failing_condition_names_the_op(registry: Registry) -> None:
+    register_scale(registry, lambda x, k, out: (1.0 / k, False))  # divides by zero at k = 0
+    x, k = Value(3.0), Value(0.0)
+    with pytest.raises(BackwardError, match=r"op 'scale'.*mask_zero_partials failed"):
+        getattr(x, "scale")(k).backward()  # noqa: B009  # bound at registration

@@ -132,8 +132,9 @@ def _rule_step(node: CoreValue) -> None:
     op = node.declaration
     if op is None:
         return
-    for parent, partial in zip(node.parents, partials_of(op, node, False), strict=True):
-        if partial or not op.mask_zero_partials:
+    partials = partials_of(op, node, False)
+    for k, (parent, partial) in enumerate(zip(node.parents, partials, strict=True)):
+        if partial or not op.masks_zero(node, k):
             parent.grad += partial * node.grad
 
 
