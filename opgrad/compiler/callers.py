@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from opgrad.core.graph import checked_count, float_partial
 from opgrad.plugins.binding import checked_result
-from opgrad.plugins.declaration import Op, zero_masks
+from opgrad.plugins.declaration import Op
 
 
 def forward_caller(op: Op) -> Callable[..., float]:
@@ -51,9 +51,9 @@ def rule_caller(op: Op) -> Callable[..., tuple[float, ...]]:
 def mask_caller(op: Op) -> Callable[..., bool]:
     """``masked(k, *inputs, out)``: whether a zero partial of input ``k`` stops even a nan
     gradient there (for an op whose ``mask_zero_partials`` is a condition)."""
-    masks, arity = op.mask_zero_partials, op.arity
+    arity = op.arity
 
     def masked(k: int, *xs: float) -> bool:
-        return bool(zero_masks(masks, xs[:arity], xs[arity])[k])
+        return op.masked_at(xs[:arity], xs[arity], k)  # the error backward() raises
 
     return masked

@@ -74,9 +74,15 @@ class Op:
         masks = self.mask_zero_partials
         if isinstance(masks, bool):
             return masks
-        inputs = [p.data for p in node.parents]
+        return self.masked_at([p.data for p in node.parents], node.data, k)
+
+    def masked_at(self, inputs: Sequence[float], out: float, k: int) -> bool:
+        """The op's mask condition for input ``k`` at these numbers, checked."""
         try:
-            return bool(zero_masks(masks, inputs, node.data)[k])
+            conditions = zero_masks(self.mask_zero_partials, inputs, out)
+            if len(conditions) != self.arity:
+                raise ValueError(f"{len(conditions)} condition(s) for {self.arity} input(s)")
+            return bool(conditions[k])
         except Exception as exc:
             raise BackwardError(f"op {self.name!r} at inputs {tuple(inputs)}: "
                                 f"mask_zero_partials failed: {exc!r}") from exc

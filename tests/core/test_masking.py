@@ -137,8 +137,17 @@ def test_a_plugin_op_can_mask_where_its_condition_holds(registry: Registry,
     assert math.isnan(x.grad) and math.isnan(k.grad)
 
 
-def test_a_failing_condition_names_the_op(registry: Registry) -> None:
-    register_scale(registry, lambda x, k, out: (1.0 / k, False))  # divides by zero at k = 0
-    x, k = Value(3.0), Value(0.0)
-    with pytest.raises(BackwardError, match=r"op 'scale'.*mask_zero_partials failed"):
-        getattr(x, "scale")(k).backward()  # noqa: B009  # bound at registration
+@pytest.mark.parametrize("compiled", [False, True], ids=["backward", "compiled"])
+@pytest.mark.parametrize(("masks", "problem"), [
+    (lambda x, k, out: (1.0 / k, False), "ZeroDivisionError"),  # at k = 0
+    (lambda x, k, out: (k == 0.0,), "1 condition"),
+], ids=["raises", "one-condition"])
+def test_a_failing_condition_names_the_op(registry: Registry, compiled: bool, masks: Any,
+                                          problem: str) -> None:
+    register_scale(registry, masks)
+    x, k = Value(3.0), Value(1.0)
+    loss = lambda: getattr(x, "scale")(k)  # noqa: B009, E731  # bound at registration
+    step = opgrad.compile(loss) if compiled else lambda: loss().backward()
+    k.data = 0.0  # now d/dx is 0, and the condition is asked
+    with pytest.raises(BackwardError, match=rf"op 'scale'.*mask_zero_partials failed.*{problem}"):
+        step()

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from opgrad.interop import to_jax, to_torch
+from opgrad.interop import BridgeError, to_jax, to_torch
+from opgrad.plugins.registry import Registry
 from tests.ops.test_pow_zero_exponent import UPSTREAMS, points, same
 
 
@@ -59,3 +60,14 @@ def test_jax_bridge_masks_like_torch(torch: ModuleType, jax64: ModuleType,
     (torch.pow(*theirs) * upstream).sum().backward()
     for mine, reference in zip(ours, theirs, strict=True):
         assert all(map(close, mine.tolist(), reference.grad.tolist()))
+
+
+def test_a_condition_that_cannot_run_fails_when_bridged(torch: ModuleType, jax: ModuleType,
+                                                        registry: Registry) -> None:
+    registry.register(lambda x, k: x * k, "notebook", name="scale",
+                      local_grads=lambda x, k, out: (k, x), formula="d/dx = k; d/dk = x",
+                      mask_zero_partials=lambda x, k, out: (k == 0.0,))  # one condition, not 2
+    for bridge in (to_torch, to_jax):
+        with pytest.raises(BridgeError, match=r"op 'scale'.*mask_zero_partials failed.*"
+                                              r"1 condition"):
+            bridge("scale")
