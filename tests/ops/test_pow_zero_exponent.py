@@ -54,8 +54,8 @@ def torch_grads(torch: ModuleType, x: float, y: float, upstream: float) -> Grads
     return base.grad.item(), exponent.grad.item()
 
 
-def by_backward(x: float, y: float, upstream: float) -> Grads:
-    a, b = Value(x), Value(y)
+def by_backward(x: float, y: float, upstream: float, kind: type[Value] = Value) -> Grads:
+    a, b = kind(x), kind(y)
     (a**b * upstream).backward()
     return a.grad, b.grad
 
@@ -77,12 +77,6 @@ def by_compiled(backend: str) -> Callable[[float, float, float], Grads]:
     return grads
 
 
-def by_micrograd_compat(x: float, y: float, upstream: float) -> Grads:
-    a, b = CompatValue(x), CompatValue(y)
-    (a**b * upstream).backward()
-    return a.grad, b.grad
-
-
 def by_explain(x: float, y: float, upstream: float) -> Grads:
     a, b = Value(x), Value(y)
     grads = backward_steps(a**b * upstream).grads
@@ -94,7 +88,7 @@ ENGINES: dict[str, Callable[[float, float, float], Grads]] = {
     "create_graph": by_create_graph,
     "compile-scalar": by_compiled("scalar"),
     "compile-numpy": by_compiled("numpy"),
-    "micrograd-compat": by_micrograd_compat,
+    "micrograd-compat": lambda x, y, upstream: by_backward(x, y, upstream, CompatValue),
     "explain": by_explain,
 }
 
