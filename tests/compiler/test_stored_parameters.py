@@ -100,6 +100,16 @@ def test_a_store_in_another_order_than_the_layout(numpy: ModuleType) -> None:
     assert read.split("#")[0].strip().endswith("]")  # gathered with an index array
 
 
+def test_the_layout_follows_the_store(numpy: ModuleType) -> None:
+    model = MLP(2, [5, 5, 1], seed=4)
+    model._move_to_store([p for layer in model.layers[::-1] for p in layer._in_store_order()])
+    step = opgrad.compile(lambda: hinge(model), backend="numpy")  # the last layer first
+    read = next(line for line in step.source.splitlines() if line.lstrip().startswith("x = "))
+    target, equals, view = read.split("#")[0].split()
+    assert (target, equals) == ("x", "=") and view.isidentifier()  # the whole view, no index
+    assert_close(*dynamic_and_numpy(lambda: hinge(model), model.parameters()))
+
+
 def test_a_value_grad_in_the_store_is_added_one_by_one(numpy: ModuleType) -> None:
     found = []
     for stored in (False, True):
