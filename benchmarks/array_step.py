@@ -12,6 +12,12 @@ same numbers and every engine must agree on the loss. Peers: the same
 model written by hand in NumPy (float64 arrays, gradients by hand), and
 PyTorch autograd on float64 tensors. Engines alternate within each round;
 medians of all steps are compared, and the ratios printed.
+
+In the moons rows and the scaling table the numpy backend's model keeps its
+parameters in one ``ParameterStore`` (as ``MLP(..., stored=True)`` does),
+which it reads and writes as arrays; the scalar backend's has plain Values,
+which it reads faster one by one. The scaling table also times the numpy
+backend on plain Values; the spiral row runs both backends on one plain MLP.
 """
 
 from __future__ import annotations
@@ -36,11 +42,32 @@ ROUNDS, STEPS = 7, 20  # rounds of STEPS steps per engine, engines taking turns
 
 
 class ArrayEngine(CompiledEngine):
-    """opgrad.compile(..., backend="numpy"), or the scalar backend: zero grads, one step."""
+    """opgrad.compile(..., backend="numpy"), or the scalar backend: zero grads, one step.
 
-    def __init__(self, name: str, widths: list[int], backend: str) -> None:
+    ``stored``: the parameters live in one ``opgrad.nn.ParameterStore``, layer by layer
+    (weights row by row, then biases), as ``opgrad.nn.MLP(..., stored=True)`` keeps them.
+    """
+
+    def __init__(self, name: str, widths: list[int], backend: str, stored: bool = False) -> None:
         super().__init__(name, opgrad.Value, widths)
         self.backend = backend
+        self.store = self._stored() if stored else None
+
+    def _stored(self) -> opgrad.nn.ParameterStore:
+        order = [p for layer in self.layers
+                 for p in [*(w for ws, _ in layer for w in ws), *(b for _, b in layer)]]
+        store = opgrad.nn.ParameterStore(p.data for p in order)
+        twin = dict(zip(map(id, order), store, strict=True))
+        self.layers = [[([twin[id(w)] for w in ws], twin[id(b)]) for ws, b in layer]
+                       for layer in self.layers]
+        self.params = [twin[id(p)] for p in self.params]
+        return store
+
+    def zero_grad(self) -> None:
+        if self.store is None:
+            super().zero_grad()
+        else:
+            self.store.zero_grad()
 
     def compile(self, xs: list[list[float]], ys: list[float]) -> float:
         start, cpu = time.perf_counter(), time.process_time()
@@ -131,7 +158,7 @@ def interleaved(engines: dict[str, Any], xs: list[list[float]], ys: list[float],
 
 def engines_for(widths: list[int], xs: list[list[float]], ys: list[float],
                 with_torch: bool) -> dict[str, Any]:
-    numpy_step = ArrayEngine("numpy", widths, "numpy")
+    numpy_step = ArrayEngine("numpy", widths, "numpy", stored=True)
     found: dict[str, Any] = {"opgrad.compile, backend numpy": numpy_step,
                              "hand-written NumPy": HandNumpy(numpy_step, xs, ys)}
     if with_torch:
@@ -214,13 +241,15 @@ def spiral_row(rounds: int) -> None:
 
 
 def scale_one(width: int, mode: str) -> None:
-    """In a fresh process: build one step (numpy or scalar), time it; print JSON."""
+    """In a fresh process: build one step (numpy, numpy on plain Values, or scalar), time
+    it; print JSON."""
     xs, ys = make_moons(100, 0.1, seed=0)
     widths = [2, width, width, 1]
-    engine = ArrayEngine(mode, widths, mode)
+    backend = mode.removesuffix("-plain")  # numpy-plain: the parameters as plain Values
+    engine = ArrayEngine(mode, widths, backend, stored=mode == "numpy")
     row: dict[str, float] = {"build_s": engine.compile(xs, ys), "build_cpu": engine.compile_cpu,
                              "nodes": engine.compiled.nodes, "peak_mb": _peak_rss_mb()}
-    if mode == "numpy":
+    if backend == "numpy":
         peers = {"numpy": engine, "hand": HandNumpy(engine, xs, ys),
                  "io": ValueIO(engine.compiled.leaves)}
         median = interleaved(peers, xs, ys, 5, 10)
@@ -229,14 +258,26 @@ def scale_one(width: int, mode: str) -> None:
 
 
 class ValueIO:
-    """What the step spends in Python on the Values: zeroing the parameters' grads,
-    reading their data, adding their gradients (the same code as the generated step)."""
+    """What the step spends on the parameters outside the array code: zeroing their grads,
+    reading their data, adding their gradients (the same code as the generated step: for
+    parameters in one store, a slice assignment, a view and one array addition; for plain
+    Values, a Python loop over them)."""
 
     def __init__(self, leaves: list[opgrad.Value]) -> None:
         self.leaves = leaves
         self.data_of = operator.attrgetter("data")
+        stores = {id(p.store): p.store for p in leaves if isinstance(p, opgrad.nn.StoredParameter)}
+        self.store = next(iter(stores.values())) if len(stores) == 1 else None
+        if self.store is not None and len(self.store) != len(leaves):
+            raise SystemExit("the step's leaves are not exactly one store's parameters")
 
     def gradients(self, xs: list[list[float]], ys: list[float]) -> float:
+        if self.store is not None:
+            self.store.zero_grad()
+            x = numpy.frombuffer(self.store.data, dtype=numpy.float64)
+            if self.store.all_float:
+                numpy.frombuffer(self.store.grad, dtype=numpy.float64)[:] += x
+            return math.nan
         for leaf in self.leaves:
             leaf.grad = 0.0
         x = numpy.fromiter(map(self.data_of, self.leaves), float, len(self.leaves))
@@ -254,16 +295,19 @@ def _scale_row(width: int, mode: str) -> dict[str, float]:
 def scaling(widths: list[int]) -> None:
     """Targets 4 and 5: the 64,64 model, and how the numpy backend grows (fresh processes)."""
     print("| hidden widths | nodes | build s numpy (CPU) | build s scalar (CPU) | peak MB numpy | "
-          "peak MB scalar | step us (of which Values' data and grads) | hand-written NumPy us "
-          "| ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "peak MB scalar | step us (of which parameters' data and grads) | hand-written NumPy "
+          "us | ratio | step us on plain Values (of which their data and grads) | its ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for width in widths:
         mine, scalar = _scale_row(width, "numpy"), _scale_row(width, "scalar")
+        plain = _scale_row(width, "numpy-plain")
         print(f"| {width},{width} | {mine['nodes']:.0f} | {mine['build_s']:.2f} "
               f"({mine['build_cpu']:.2f}) | {scalar['build_s']:.2f} ({scalar['build_cpu']:.2f}) | "
               f"{mine['peak_mb']:.0f} | {scalar['peak_mb']:.0f} | {mine['step_s'] * 1e6:.0f} "
               f"({mine['io_s'] * 1e6:.0f}) | "
-              f"{mine['hand_s'] * 1e6:.0f} | {mine['step_s'] / mine['hand_s']:.2f}x |")
+              f"{mine['hand_s'] * 1e6:.0f} | {mine['step_s'] / mine['hand_s']:.2f}x | "
+              f"{plain['step_s'] * 1e6:.0f} ({plain['io_s'] * 1e6:.0f}) | "
+              f"{plain['step_s'] / plain['hand_s']:.2f}x |")
 
 
 def run(quick: bool, with_torch: bool = True, rounds: int = ROUNDS) -> None:

@@ -43,10 +43,10 @@ def choose_loss(requested: str | None, data: Dataset, outputs: int | None = None
     return loss
 
 
-def load_saved(path: Path) -> MLP:
+def load_saved(path: Path, stored: bool = False) -> MLP:
     """A model saved with ``opgrad train --save``, as a clear error if it cannot be used."""
     try:
-        model = load_model(path)
+        model = load_model(path, stored=stored)
     except ModelFileError as exc:
         raise CommandError(str(exc)) from None
     if model.sizes[0] != 2:

@@ -119,7 +119,8 @@ def add_commands(commands: Any) -> None:
         "numbers, many times faster (default); --no-compile runs the dynamic engine")
     add("--backend", choices=BACKENDS, default=None,
         help="opgrad.compile's backend: scalar (the default; the same floats as backward()) "
-        "or numpy (array code, much faster on big models; within 1e-12)")
+        "or numpy (array code, much faster on big models; within 1e-12; the model's "
+        "parameters then live in one array, MLP(..., stored=True))")
     add("--json", action="store_true", help="print one final JSON object on stdout (on "
         "failure: the error, with loss null)")
     add("--quiet", action="store_true", help="no progress output")
@@ -153,7 +154,8 @@ def _prepare(args: argparse.Namespace) -> tuple[MLP, Dataset, str]:
     loss = choose_loss(args.loss, data, saved.sizes[-1] if saved else None)
     sizes = saved.sizes if saved else [2, *hidden, data.classes if loss == "cross-entropy" else 1]
     check_limits(args, sizes)  # again, now that the outputs are known
-    return saved or _model(args.activation or "relu", args.seed, sizes), data, loss
+    model = saved or _model(args.activation or "relu", args.seed, sizes, _stored(args))
+    return model, data, loss
 
 
 def _summary_line(summary: dict[str, Any]) -> str:
@@ -169,6 +171,13 @@ def _backend(args: argparse.Namespace) -> str | bool:
     return (args.backend or "scalar") if args.compile else False
 
 
+def _stored(args: argparse.Namespace) -> bool:
+    """Whether the model keeps its parameters in one store: for the numpy backend, which
+    then reads and updates them as arrays (the others read them one by one, and faster
+    from plain Values)."""
+    return _backend(args) == "numpy"
+
+
 def _initial_model(args: argparse.Namespace) -> MLP | None:
     """The model given with --init, which then fixes the widths and the activation."""
     if args.init is None:
@@ -178,7 +187,7 @@ def _initial_model(args: argparse.Namespace) -> MLP | None:
     if given:
         raise CommandError(f"--init {args.init} brings its own widths and activation: leave "
                            f"out {' and '.join(given)}")
-    return load_saved(args.init)
+    return load_saved(args.init, _stored(args))
 
 
 def _train(args: argparse.Namespace, model: MLP, data: Dataset, loss: str) -> dict[str, Any]:
@@ -223,10 +232,10 @@ def check_limits(args: argparse.Namespace, sizes: list[int]) -> None:
                                "pass --no-limits to run it anyway")
 
 
-def _model(activation: str, seed: int, sizes: list[int]) -> MLP:
+def _model(activation: str, seed: int, sizes: list[int], stored: bool) -> MLP:
     """The MLP, refusing an activation that fails on an ordinary input such as -1 or 0."""
     try:
-        model = MLP(sizes[0], sizes[1:], activation=activation, seed=seed)
+        model = MLP(sizes[0], sizes[1:], activation=activation, seed=seed, stored=stored)
         for x in PROBES:
             getattr(ops, activation)(Value(x))
     except (ValueError, ArithmeticError) as exc:

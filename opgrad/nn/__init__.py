@@ -12,6 +12,7 @@ from opgrad.nn.serialize import (
     load_model,
     save_model,
 )
+from opgrad.nn.store import ParameterStore, StoredParameter
 from opgrad.nn.training import (
     LOSSES,
     DivergenceError,
@@ -37,7 +38,9 @@ __all__ = [
     "Neuron",
     "NonFiniteModelError",
     "Optimizer",
+    "ParameterStore",
     "StepResult",
+    "StoredParameter",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",

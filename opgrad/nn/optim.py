@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import array
 import math
 from collections.abc import Callable, Iterable
 
 from opgrad._typed import Value
+from opgrad.nn.store import Placement
 
 Schedule = Callable[[int], float]  # step index (0-based) -> learning rate
 
@@ -39,6 +41,7 @@ class Optimizer:
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
+        self._placed = Placement(self.parameters)  # stored ones: worked on as arrays
         self.lr = lr if callable(lr) else _checked(self, "lr (the learning rate)", lr,
                                                   above_zero=True)
         self.steps = 0
@@ -50,21 +53,35 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0.0."""
-        for p in self.parameters:
-            p.grad = 0.0
+        self._placed.zero_grad()
 
     def step(self) -> None:
         """Update every parameter from its ``.grad``."""
         lr = self.current_lr
-        for index, p in enumerate(self.parameters):
-            if not isinstance(p.grad, float):
-                raise TypeError("optimizer step needs float grads; use backward() without "
-                                "create_graph before stepping")
-            p.data = self._update(index, p, lr)
+        # Stored parameters (MLP(..., stored=True)): the store's numbers read and written
+        # at once, the same update on each.
+        for held in self._placed.stores:
+            if not held.store.all_float:
+                raise _not_float()
+            data, grads = held.store.data.tolist(), held.store.grad.tolist()
+            for index, k in zip(held.positions, held.indices, strict=True):
+                data[k] = self._update(index, data[k], grads[k], lr)
+            held.store.data[:] = array.array("d", data)
+        for index, p in self._placed.plain:
+            grad = p.grad
+            if not isinstance(grad, float):
+                raise _not_float()
+            p.data = self._update(index, p.data, grad, lr)
         self.steps += 1
 
-    def _update(self, index: int, p: Value, lr: float) -> float:
+    def _update(self, index: int, data: float, grad: float, lr: float) -> float:
+        """The new value of parameter ``index`` from its value and gradient."""
         raise NotImplementedError
+
+
+def _not_float() -> TypeError:
+    return TypeError("optimizer step needs float grads; use backward() without create_graph "
+                     "before stepping")
 
 
 class SGD(Optimizer):
@@ -77,11 +94,11 @@ class SGD(Optimizer):
         self.weight_decay = _checked(self, "weight_decay", weight_decay)
         self.velocity = [0.0] * len(self.parameters)
 
-    def _update(self, index: int, p: Value, lr: float) -> float:
-        g: float = p.grad + self.weight_decay * p.data
+    def _update(self, index: int, data: float, grad: float, lr: float) -> float:
+        g = grad + self.weight_decay * data
         if self.momentum:
             g = self.velocity[index] = self.momentum * self.velocity[index] + g
-        return p.data - lr * g
+        return data - lr * g
 
 
 class Adam(Optimizer):
@@ -103,10 +120,10 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.parameters)
         self.v = [0.0] * len(self.parameters)
 
-    def _update(self, index: int, p: Value, lr: float) -> float:
+    def _update(self, index: int, data: float, grad: float, lr: float) -> float:
         (b1, b2), t = self.betas, self.steps + 1
-        data = p.data * (1.0 - lr * self.weight_decay) if self.decoupled else p.data
-        g = p.grad if self.decoupled else p.grad + self.weight_decay * p.data
+        g = grad if self.decoupled else grad + self.weight_decay * data
+        data = data * (1.0 - lr * self.weight_decay) if self.decoupled else data
         self.m[index] = b1 * self.m[index] + (1.0 - b1) * g
         self.v[index] = b2 * self.v[index] + (1.0 - b2) * g * g
         m_hat = self.m[index] / (1.0 - b1**t)

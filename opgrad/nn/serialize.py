@@ -59,12 +59,14 @@ def save_model(model: MLP, path: FilePath) -> None:
     write_file(path, json.dumps(document, allow_nan=False))
 
 
-def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
+def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES,
+               stored: bool = False) -> MLP:
     """Read an MLP written by :func:`save_model`; raise :class:`ModelFileError` if invalid.
 
     Files larger than ``max_bytes`` (default :data:`MAX_MODEL_BYTES`) are
     refused unread; pass a larger value for a bigger model (any size: a value
-    beyond the memory of the machine means no limit).
+    beyond the memory of the machine means no limit). ``stored=True`` builds it
+    as ``MLP(..., stored=True)`` does (the file is the same either way).
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"load_model: max_bytes must be a whole number >= 1, got {max_bytes!r}")
@@ -76,7 +78,7 @@ def load_model(path: FilePath, *, max_bytes: int = MAX_MODEL_BYTES) -> MLP:
         raise ModelFileError(f"{path}: the architecture {[nin, *nouts]} has {expected:,} "
                              f"parameters, the file gives {len(parameters):,}")
     try:
-        model = MLP(nin, nouts, activation)
+        model = MLP(nin, nouts, activation, stored=stored)
         model.load_state_dict(parameters)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: {exc}") from exc

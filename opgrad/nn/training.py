@@ -92,7 +92,11 @@ def fit(model: MLP, data: Dataset, optimizer: Optimizer, steps: int, *, loss: st
     With ``compiled=True`` the step is traced once with :func:`opgrad.compile`
     and the generated code runs instead (traced again if the data makes the
     graph change shape, e.g. a loss that branches on the sign of a score);
-    ``compiled="numpy"`` (or any backend name) picks the compile's backend.
+    ``compiled="numpy"`` (or any backend name) picks the compile's backend. The numpy
+    backend is fastest on a model built with ``stored=True`` (``MLP(..., stored=True)``,
+    as ``opgrad train --backend numpy`` builds it): it then reads the parameters, adds
+    their gradients, and the optimizer updates them, as arrays. (fit does not convert a
+    model: its parameters are the caller's objects, held by the optimizer too.)
 
     A non-finite loss stops training with :class:`DivergenceError` naming the
     step, before that step updates the parameters.

@@ -12,7 +12,7 @@ from numbers import Real
 from typing import Any
 
 from opgrad.core import Value, make_node
-from opgrad.plugins.constant import Constant, result_class
+from opgrad.plugins.constant import Constant, leaf_only, pair_class, result_class
 from opgrad.plugins.declaration import Op
 
 Apply = Callable[..., Value]
@@ -58,8 +58,8 @@ def checked_result(op: Op, out: object, inputs: tuple[Any, ...]) -> float:
 def make_apply(op: Op) -> Apply:
     """``apply(*values) -> Value``: run the forward on Values and record the node.
 
-    The node takes the most derived class of its inputs (constants aside), so a Value
-    subclass (opgrad.compat's) keeps its class.
+    The node takes the most derived class of its inputs (leaf-only classes aside: constants,
+    stored parameters), so a Value subclass (opgrad.compat's) keeps its class.
     """
     forward = op.forward
     if op.arity == 1:
@@ -72,7 +72,7 @@ def make_apply(op: Op) -> Apply:
             if type(out) is not float:
                 out = checked_result(op, out, (x.data,))
             kind = type(x)
-            return make_node(out, op, x, None, kind if kind is not Constant else Value)
+            return make_node(out, op, x, None, kind if kind not in leaf_only else Value)
 
         return apply_unary
     if op.arity == 2:
@@ -90,8 +90,9 @@ def make_apply(op: Op) -> Apply:
             if type(out) is not float:
                 out = checked_result(op, out, (x.data, y.data))
             kind = type(x)
-            same = kind is type(y) and kind is not Constant  # nearly always: Value and Value
-            return make_node(out, op, x, y, kind if same else result_class(x, y))
+            if kind is not type(y) or kind in leaf_only:  # rare but for parameters, constants
+                kind = pair_class(kind, type(y))
+            return make_node(out, op, x, y, kind)
 
         return apply_binary
 
@@ -182,6 +183,7 @@ def make_function(op: Op, apply: Apply) -> Callable[..., Any]:
         return _forward_on_numbers(op, args)
 
     function.__name__ = function.__qualname__ = op.name
+    function.__module__ = "opgrad.ops"  # where it is installed: pickle finds it there by name
     function.__doc__ = f"{op.doc}\n\n{op.formula}".strip()
     function.__opgrad_op__ = op  # type: ignore[attr-defined]  # read by op_behind
     return function

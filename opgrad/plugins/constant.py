@@ -12,8 +12,23 @@ from typing import Any
 
 from opgrad.core import Value
 
+# The classes no op result takes (kept in a set: the dispatch tests membership, fast).
+leaf_only: set[type[Value]] = set()
 
-class Constant(Value):
+
+class LeafOnly(Value):
+    """Base of the Value classes that only leaves have: a constant, a stored parameter
+    (``opgrad.nn.StoredParameter``). An op's result never takes such a class: it takes
+    the class of its other inputs, or plain ``Value``. Subclassing is the declaration."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        leaf_only.add(cls)
+
+
+class Constant(LeafOnly):
     """A number an operation made into a leaf: no gradient, and none shown."""
 
     __slots__ = ()
@@ -33,10 +48,27 @@ class Constant(Value):
 
 
 def result_class(*inputs: Value) -> type[Value]:
-    """The class of an op's result: the most derived class among its inputs that are not
-    constants, so a Value subclass (opgrad.compat's) keeps its class."""
-    kind: type[Value] = Value
-    for x in inputs:
-        if type(x) is not Constant and issubclass(type(x), kind):
-            kind = type(x)
+    """The class of an op's result: the most derived class among its inputs, leaving out
+    the leaf-only classes (constants, stored parameters), so a Value subclass
+    (opgrad.compat's) keeps its class."""
+    return _most_derived(*map(type, inputs))
+
+
+_of_pairs: dict[tuple[type[Value], type[Value]], type[Value]] = {}
+
+
+def pair_class(first: type[Value], second: type[Value]) -> type[Value]:
+    """:func:`result_class` for a binary op's inputs of these classes, remembered (a
+    stored parameter times a plain Value is the common case)."""
+    kind = _of_pairs.get((first, second))
+    if kind is None:
+        kind = _of_pairs[first, second] = _most_derived(first, second)
     return kind
+
+
+def _most_derived(*kinds: type[Value]) -> type[Value]:
+    found: type[Value] = Value
+    for kind in kinds:
+        if kind not in leaf_only and issubclass(kind, found):
+            found = kind
+    return found

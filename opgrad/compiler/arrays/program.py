@@ -24,6 +24,7 @@ from opgrad.compiler.arrays.guards import write_guards
 from opgrad.compiler.arrays.leaves import live_leaves
 from opgrad.compiler.arrays.names import Names
 from opgrad.compiler.arrays.packing import Packing, Source, pack_all, sources_of
+from opgrad.compiler.arrays.stores import LiveIO, Place, store_order, store_places
 from opgrad.compiler.program import Program, traced_graph
 from opgrad.compiler.regions import Graph, find_groups
 from opgrad.compiler.writer import Source as Lines
@@ -39,23 +40,25 @@ def write_array_program(order: list[Value], root: Value, outputs: list[Value],
     graph, guards = traced_graph(order, root, outputs, comparisons)
     live = live_leaves(graph)  # first: it counts references to the leaves
     packing = _packed(graph, live, len(order) >= scalar_program.GROUPS_FROM)
-    layout = {node: k for k, node in enumerate(live_layout(packing, live))}
+    places = store_places(graph.nodes, live)
+    in_x = live_layout(packing, live, places)
+    layout = {node: k for k, node in enumerate(in_x)}
+    leaves = [order[node] for node in in_x]
     names = Names()
     names.namespace.update(data_of=operator.attrgetter("data"), math=math)
     lines = Lines()
     access = Access(packing, names, layout, lines)
     writer = PackWriter(access, Forms(names), _needs(packing, bool(live)))
+    io = LiveIO(access, leaves, places, in_x)
     lines.emit(0, "def step(leaves):")
     lines.emit(1, "with numpy.errstate(all='ignore'):  # nan and inf are checked at the end")
-    access.emit(f"x = numpy.fromiter(map(data_of, leaves), float, {len(layout)})  "
-                f"# the {len(layout)} live leaves")
+    io.read()
     _forward(packing, writer)
     messages = write_guards(access, graph, guards)
     index = graph.index
     loss, shown = _element(access, index[root]), _outputs(access, [index[o] for o in outputs])
     _backward(packing, writer, index[root])
-    _finish(access, loss, shown)
-    leaves = [order[node] for node in sorted(layout, key=layout.__getitem__)]
+    _finish(access, loss, shown, io)
     return Program(lines, names.namespace, messages, leaves, graph.shape(),
                    _positions(graph, layout), tolerance=TOLERANCE)
 
@@ -73,7 +76,7 @@ def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
     return pack_all(graph, domains, set(live))
 
 
-def _finish(access: Access, loss: str, shown: str | None) -> None:
+def _finish(access: Access, loss: str, shown: str | None, io: LiveIO) -> None:
     """Hand back to the dynamic engine on nan or inf; else add the gradients, return."""
     access.emit(f"loss = float({loss})")
     # The sum is finite only if every term is (an overflow of the sum itself only costs a
@@ -81,28 +84,32 @@ def _finish(access: Access, loss: str, shown: str | None) -> None:
     total = "loss + float(gx.sum())" + (f" + float({shown}.sum())" if shown else "")
     access.emit(f"if not math.isfinite({total}):")
     access.emit("return None  # nan or inf: the dynamic engine redoes the step", 3)
-    access.emit("for leaf, gradient in zip(leaves, gx.tolist()):")
-    access.emit("leaf.grad += gradient", 3)
+    io.add_gradients()
     access.emit(f"return loss, {f'{shown}.tolist()' if shown else '[]'}")
 
 
-def live_layout(packing: Packing, live: list[int]) -> list[int]:
+def live_layout(packing: Packing, live: list[int],
+                places: dict[int, Place] | None = None) -> list[int]:
     """The order of the live leaves in ``x``: the weights of each matrix product in one
     block, row by row, and each pack's row of live operands (its biases) in one block,
     where they appear first, so that the step reads them as (reshaped) slices of ``x``;
-    every other live leaf after them, in graph order."""
-    placed: dict[int, None] = {}
+    every other live leaf after them, in graph order. Leaves in a store (``places``)
+    come first, in the store's order, block by block (see :func:`store_order`)."""
+    units: list[list[int]] = []
+    placed: set[int] = set()
     for pack in packing.packs:
         blocks = [lanes for a, _, lanes, _ in pack.products if a[0] == "live"]
         blocks += [[[row[0] for row in lanes]] for source, lanes in pack.plain
                    if source[0] == "live" and len(lanes[0]) == 1]
         for block in blocks:
             flat = [n for row in block for n in row]
-            if len(flat) > 1 and len(set(flat)) == len(flat) and not any(
-                    n in placed for n in flat):
-                placed.update(dict.fromkeys(flat))
-    placed.update(dict.fromkeys(live))
-    return list(placed)
+            if len(flat) > 1 and len(set(flat)) == len(flat) and not placed.intersection(flat):
+                placed.update(flat)
+                units.append(flat)
+    units += [[node] for node in dict.fromkeys(live) if node not in placed]
+    if places:
+        units = store_order(units, places)
+    return [node for unit in units for node in unit]
 
 
 def _positions(graph: Graph, layout: dict[int, int]) -> list[int]:
