@@ -96,7 +96,8 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
             partials = partials_of(op, node, create_graph)
             for k, (parent, partial) in enumerate(zip(node.parents, partials, strict=True)):
                 # the chain rule: d(root)/d(parent) += d(node)/d(parent) * d(root)/d(node)
-                if getattr(partial, "data", partial) or not op.masks_zero(node, k):
+                if (getattr(partial, "data", partial) or not op.mask_zero_partials
+                        or not op.masks_zero(node, k)):
                     parent.grad = parent.grad + partial * upstream
         # On the two unrolled paths below, first (and second) are single Values:
         # the type test above says so, mypy cannot see it (hence the ignores).
@@ -107,7 +108,8 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 (dfirst,) = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float:
                 dfirst = float_partial(op, node, dfirst)
-            if dfirst or not op.masks_zero(node, 0):  # a nonzero (or nan) partial always counts
+            # a nonzero (or nan) partial always counts; a zero one unless the op masks it
+            if dfirst or not op.mask_zero_partials or not op.masks_zero(node, 0):
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
         else:  # binary on floats
             try:
@@ -116,9 +118,9 @@ def _propagate(order: list[Value], create_graph: bool) -> None:
                 dfirst, dsecond = partials_of(op, node, False)  # raises the error naming the op
             if type(dfirst) is not float or type(dsecond) is not float:
                 dfirst, dsecond = (float_partial(op, node, d) for d in (dfirst, dsecond))
-            if dfirst or not op.masks_zero(node, 0):
+            if dfirst or not op.mask_zero_partials or not op.masks_zero(node, 0):
                 first.grad = first.grad + dfirst * upstream  # type: ignore[union-attr]
-            if dsecond or not op.masks_zero(node, 1):
+            if dsecond or not op.mask_zero_partials or not op.masks_zero(node, 1):
                 second.grad = second.grad + dsecond * upstream
 
 

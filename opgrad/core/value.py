@@ -21,6 +21,9 @@ class OpLike(Protocol):
     @property
     def local_grads(self) -> Callable[..., Any]: ...
 
+    @property
+    def mask_zero_partials(self) -> bool | Callable[..., Any]: ...
+
     def masks_zero(self, node: Value, k: int) -> bool: ...
 
 

@@ -79,10 +79,7 @@ class Op:
     def masked_at(self, inputs: Sequence[float], out: float, k: int) -> bool:
         """The op's mask condition for input ``k`` at these numbers, checked."""
         try:
-            conditions = zero_masks(self.mask_zero_partials, inputs, out)
-            if len(conditions) != self.arity:
-                raise ValueError(f"{len(conditions)} condition(s) for {self.arity} input(s)")
-            return bool(conditions[k])
+            return bool(zero_masks(self.mask_zero_partials, inputs, out)[k])
         except Exception as exc:
             raise BackwardError(f"op {self.name!r} at inputs {tuple(inputs)}: "
                                 f"mask_zero_partials failed: {exc!r}") from exc
@@ -91,11 +88,27 @@ class Op:
 def zero_masks(masks: bool | Callable[..., Any], inputs: Sequence[Any],
                out: Any) -> tuple[Any, ...]:
     """Per input, where a partial of 0 stops even a nan gradient (an op's
-    ``mask_zero_partials`` applied): True (everywhere), False (nowhere), or the
-    op's condition (a bool on numbers, an array of them on arrays)."""
+    ``mask_zero_partials`` applied): True (everywhere), False (nowhere), or, on
+    tensors and arrays, a boolean one. A result that is not one condition per
+    input is a TypeError or ValueError saying so."""
     if isinstance(masks, bool):
         return (masks,) * len(inputs)
-    return tuple(masks(*inputs, out))
+    conditions = masks(*inputs, out)
+    if not isinstance(conditions, (tuple, list)):
+        raise TypeError(f"it returned {type(conditions).__name__}, not a tuple of one "
+                        f"condition per input")
+    if len(conditions) != len(inputs):
+        raise ValueError(f"it returned {len(conditions)} condition(s) for {len(inputs)} "
+                         f"input(s)")
+    return tuple(map(_condition, conditions))
+
+
+def _condition(given: Any) -> Any:
+    """One condition as True or False, as bool() reads it; a tensor or an array as a
+    boolean one (nonzero holds), so that ``&`` and ``where`` take it."""
+    scalar = isinstance(given, (bool, int, float)) or given is None or (
+        type(given).__module__ == "numpy" and getattr(given, "ndim", None) == 0)
+    return bool(given) if scalar else given != 0
 
 
 class OpOptions(TypedDict, total=False):

@@ -151,3 +151,14 @@ def test_a_failing_condition_names_the_op(registry: Registry, compiled: bool, ma
     k.data = 0.0  # now d/dx is 0, and the condition is asked
     with pytest.raises(BackwardError, match=rf"op 'scale'.*mask_zero_partials failed.*{problem}"):
         step()
+
+
+def test_the_numpy_backend_asks_a_condition_when_built(registry: Registry,
+                                                       numpy: ModuleType) -> None:
+    """Its array code needs no mask (a nan or inf step goes back to backward()), so it asks
+    each condition once while building: a broken one fails there, as backward() would."""
+    register_scale(registry, lambda x, k, out: (k == 0.0,))  # one condition for two inputs
+    x, k = Value(3.0), Value(1.0)  # no partial is 0: backward() never asks the condition
+    with pytest.raises(BackwardError, match=r"op 'scale'.*mask_zero_partials failed.*"
+                                            r"1 condition"):
+        opgrad.compile(lambda: getattr(x, "scale")(k), backend="numpy")  # noqa: B009

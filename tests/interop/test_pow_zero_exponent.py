@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import opgrad
 from opgrad.interop import BridgeError, to_jax, to_torch
 from opgrad.plugins.registry import Registry
 from tests.ops.test_pow_zero_exponent import UPSTREAMS, points, same
@@ -62,12 +63,69 @@ def test_jax_bridge_masks_like_torch(torch: ModuleType, jax64: ModuleType,
         assert all(map(close, mine.tolist(), reference.grad.tolist()))
 
 
-def test_a_condition_that_cannot_run_fails_when_bridged(torch: ModuleType, jax: ModuleType,
-                                                        registry: Registry) -> None:
+def register_scale(registry: Registry, masks: Any) -> None:
     registry.register(lambda x, k: x * k, "notebook", name="scale",
                       local_grads=lambda x, k, out: (k, x), formula="d/dx = k; d/dk = x",
-                      mask_zero_partials=lambda x, k, out: (k == 0.0,))  # one condition, not 2
+                      mask_zero_partials=masks)
+
+
+@pytest.mark.parametrize(("masks", "problem"), [
+    (lambda x, k, out: (k == 0.0,), "1 condition"),
+    (lambda x, k, out: k == 0.0, "not a tuple"),  # the tuple forgotten
+], ids=["one-condition", "no-tuple"])
+def test_a_condition_that_cannot_run_fails_when_bridged(torch: ModuleType, jax: ModuleType,
+                                                        registry: Registry, masks: Any,
+                                                        problem: str) -> None:
+    register_scale(registry, masks)
     for bridge in (to_torch, to_jax):
-        with pytest.raises(BridgeError, match=r"op 'scale'.*mask_zero_partials failed.*"
-                                              r"1 condition"):
+        with pytest.raises(BridgeError, match=rf"op 'scale'.*mask_zero_partials failed.*"
+                                              rf"{problem}.*a tuple of one condition"):
             bridge("scale")
+
+
+# Conditions as a plugin author may write them: whatever bool() holds true masks, on
+# numbers (backward()) and on tensors and arrays (the bridges) alike.
+CONDITIONS = {
+    "comparison": lambda x, k, out: (k == 0.0, False),
+    "ints": lambda x, k, out: ((k == 0.0) * 1, 0),
+    "floats": lambda x, k, out: ((k == 0.0) * 1.0, 0.0),
+    "numpy-false": lambda x, k, out: (k == 0.0, numpy_false()),
+    "none": lambda x, k, out: (k == 0.0, None),
+}
+
+
+def numpy_false() -> Any:
+    import numpy
+
+    return numpy.False_
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_conditions_mask_alike_on_numbers_and_in_the_bridges(
+        torch: ModuleType, jax64: ModuleType, registry: Registry, condition: str) -> None:
+    register_scale(registry, CONDITIONS[condition])
+    xs, ks = [3.0, 0.0, 2.0], [0.0, 0.0, 1.0]
+    expected = []
+    for x, k in zip(xs, ks, strict=True):
+        a, b = opgrad.Value(x), opgrad.Value(k)
+        (getattr(a, "scale")(b) * math.nan).backward()  # noqa: B009  # bound at registration
+        expected.append((a.grad, b.grad))
+    assert expected[0][0] == 0.0 and all(math.isnan(g) for g in expected[2])  # it masks
+    x, k = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (xs, ks))
+    (to_torch("scale")(x, k) * math.nan).sum().backward()
+    _, pullback = jax64.vjp(to_jax("scale"), jax64.numpy.array(xs), jax64.numpy.array(ks))
+    jax_grads = pullback(jax64.numpy.full(3, math.nan))
+    for got in [(x.grad.tolist(), k.grad.tolist()), [g.tolist() for g in jax_grads]]:
+        assert all(map(same, [g for pair in expected for g in pair],
+                       [g for row in zip(*got, strict=True) for g in row]))
+
+
+def test_pow_is_one_op_across_registries(torch: ModuleType) -> None:
+    """Its condition is one function, so a registry built later has an equal pow, and the
+    export bridge made before keeps working (torch.ops.opgrad.pow is still this op)."""
+    assert opgrad.build_registry()["pow"] == opgrad.default_registry()["pow"]
+    bridged = to_torch("pow", export=True)
+    with opgrad.use_registry(opgrad.build_registry()):
+        to_torch("pow", export=True)
+    x = torch.tensor([2.0], dtype=torch.float64)
+    assert bridged(x, x).item() == 4.0

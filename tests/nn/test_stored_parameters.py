@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 import pickle
-import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +26,7 @@ from opgrad.nn import (
     outputs_and_loss,
     save_model,
 )
+from tests.core.test_threads import run_in_threads
 
 DATA = make_moons(n=30, noise=0.1, seed=3)
 
@@ -224,11 +224,7 @@ def test_concurrent_backward_into_stored_parameters_sums_every_pass() -> None:
         for _ in range(50):
             sum(((w * x).tanh() for x in xs), Value(0.0)).backward()
 
-    workers = [threading.Thread(target=passes) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_in_threads(passes)
     one_pass = sum(x.data * (1.0 - math.tanh(0.5 * x.data) ** 2) for x in xs)
     assert w.grad == pytest.approx(4 * 50 * one_pass, rel=1e-12)
 

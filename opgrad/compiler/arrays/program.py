@@ -67,6 +67,7 @@ def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
     """The graph in domains (one per kind of repeated region, and the top), folded, packed."""
     for op in {id(op): op for op in graph.ops if op is not None and op.algebra}.values():
         check_algebra(op)  # the sums and products below trust it
+    _check_conditions(graph)
     groups = find_groups(graph) if with_groups else []
     domains = [top_domain(graph, groups)]
     for group in groups:
@@ -74,6 +75,17 @@ def _packed(graph: Graph, live: list[int], with_groups: bool) -> Packing:
     for domain in domains:
         fold(domain, graph)
     return pack_all(graph, domains, set(live))
+
+
+def _check_conditions(graph: Graph) -> None:
+    """Ask each op's mask condition (``mask_zero_partials`` as a function) once, at its
+    first node. The array code needs no mask (a step with a nan or inf is handed back to
+    backward()), so a condition that cannot work fails here, as backward() would fail."""
+    conditional = {id(op): op for op in graph.ops
+                   if op is not None and not isinstance(op.mask_zero_partials, bool)}
+    for op in conditional.values():
+        node = graph.nodes[next(i for i, o in enumerate(graph.ops) if o is op)]
+        op.masked_at([p.data for p in node.parents], node.data, 0)
 
 
 def _finish(access: Access, loss: str, shown: str | None, io: LiveIO) -> None:
