@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -90,3 +91,14 @@ def graphviz() -> ModuleType:
 def mypy_api() -> ModuleType:
     """mypy's API (the dev extra; CI installs it)."""
     return optional("mypy.api", "pip install mypy")
+
+
+@pytest.fixture
+def frequent_switches() -> Iterator[None]:
+    """Make the interpreter switch threads as often as it can, so interleavings happen."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)

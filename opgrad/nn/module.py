@@ -65,6 +65,9 @@ class Module:
 
         Nothing is changed unless the whole state is valid.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict needs a mapping of parameter names to numbers "
+                            f"(as state_dict() gives), got {type(state).__name__}")
         params = dict(self.named_parameters())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
@@ -111,13 +114,25 @@ def _replaced(item: Any, twins: dict[int, StoredParameter]) -> Any:
         _replace(item, twins)
     elif isinstance(item, list):
         item[:] = [_replaced(element, twins) for element in item]
+    elif isinstance(item, tuple):
+        return tuple(_replaced(element, twins) for element in item)
     return item
 
 
+def _wants_store(stored: object) -> bool:
+    if not isinstance(stored, bool):
+        raise TypeError(f"stored must be True or False, got {type(stored).__name__}")
+    return stored
+
+
 def _finite_number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"parameter {name!r} must be a finite number, got {value!r}")
-    return float(value)
+    try:  # an int too large for a float is not a finite number either
+        number = float(value) if isinstance(value, (int, float)) else math.nan
+    except OverflowError:
+        number = math.inf
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ValueError(f"parameter {name!r} must be a finite number, got {value!r}"[:300])
+    return number
 
 
 class UniformSource(Protocol):
@@ -159,7 +174,7 @@ class Neuron(Module):
         self.b = Value(0.0)
         self.activation = activation
         self._act = _activation(activation)
-        if stored:
+        if _wants_store(stored):
             self._move_to_store([*self.w, self.b])
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
@@ -184,7 +199,7 @@ class Layer(Module):
             raise ValueError(f"Layer needs at least one neuron, got nout={nout!r}")
         rng = _weights_source(rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
-        if stored:
+        if _wants_store(stored):
             self._move_to_store(self._in_store_order())
 
     def _in_store_order(self) -> list[Value]:
@@ -228,7 +243,7 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else None, rng)
             for i in range(len(nouts))
         ]
-        if stored:
+        if _wants_store(stored):
             self._move_to_store([p for layer in self.layers for p in layer._in_store_order()])
 
     @property

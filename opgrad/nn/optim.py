@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Iterable
 
 from opgrad._typed import Value
-from opgrad.nn.store import Placement
+from opgrad.nn.store import Held, Placement
 
 Schedule = Callable[[int], float]  # step index (0-based) -> learning rate
 
@@ -41,7 +41,9 @@ class Optimizer:
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
-        self._placed = Placement(self.parameters)  # stored ones: worked on as arrays
+        # Where they live (stored ones are worked on as arrays), for the list as it is now:
+        # worked out again if self.parameters changes.
+        self._placed_for, self._placed = list(self.parameters), Placement(self.parameters)
         self.lr = lr if callable(lr) else _checked(self, "lr (the learning rate)", lr,
                                                   above_zero=True)
         self.steps = 0
@@ -53,26 +55,41 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0.0."""
-        self._placed.zero_grad()
+        self._placement().zero_grad()
 
     def step(self) -> None:
-        """Update every parameter from its ``.grad``."""
-        lr = self.current_lr
-        # Stored parameters (MLP(..., stored=True)): the store's numbers read and written
-        # at once, the same update on each.
-        for held in self._placed.stores:
-            if not held.store.all_float:
-                raise _not_float()
-            data, grads = held.store.data.tolist(), held.store.grad.tolist()
-            for index, k in zip(held.positions, held.indices, strict=True):
-                data[k] = self._update(index, data[k], grads[k], lr)
-            held.store.data[:] = array.array("d", data)
-        for index, p in self._placed.plain:
+        """Update every parameter from its ``.grad``. A grad that is not a float stops the
+        step: stored parameters are checked first and updated last, so none has moved."""
+        lr, placed = self.current_lr, self._placement()
+        if not all(held.store.floats_at(held.indices) for held in placed.stores):
+            raise _not_float()
+        for index, p in placed.plain:
             grad = p.grad
             if not isinstance(grad, float):
                 raise _not_float()
             p.data = self._update(index, p.data, grad, lr)
+        for held in placed.stores:
+            self._update_stored(held, lr)
         self.steps += 1
+
+    def _update_stored(self, held: Held, lr: float) -> None:
+        """The same update on each stored parameter, the store's numbers read at once and
+        written back at once (each one by one when this optimizer has only some of them)."""
+        store = held.store
+        data, grads = store.data.tolist(), store.grad.tolist()
+        for index, k in zip(held.positions, held.indices, strict=True):
+            data[k] = self._update(index, data[k], grads[k], lr)
+        if held.whole:
+            store.data[:] = array.array("d", data)
+        else:
+            for k in held.indices:
+                store.data[k] = data[k]
+
+    def _placement(self) -> Placement:
+        """Where the parameters live, worked out again if ``self.parameters`` changed."""
+        if self.parameters != self._placed_for:  # compares identities: Value has no __eq__
+            self._placed_for, self._placed = list(self.parameters), Placement(self.parameters)
+        return self._placed
 
     def _update(self, index: int, data: float, grad: float, lr: float) -> float:
         """The new value of parameter ``index`` from its value and gradient."""

@@ -10,16 +10,23 @@ and adds every gradient with one array operation, and zeroing the gradients
 is one slice assignment.
 
 ``.data`` holds floats only: a real number is converted (``p.data = 1`` stores
-1.0), anything else is a ``TypeError``. ``.grad`` is a float in the array, unless
-something else is assigned (a ``Value`` after ``backward(create_graph=True)``,
-``None``): that is kept as it is, on the parameter itself, and the store
-notes the parameter, so code working on the arrays knows to leave it alone.
+1.0, a NumPy float32 its float64 value), anything else is a ``TypeError``.
+``.grad`` is a float in the array, unless something else is assigned (a
+``Value`` after ``backward(create_graph=True)``, ``None``): that is kept as it
+is, beside the array, and the store notes it, so code working on the arrays
+knows to leave that element alone.
+
+The parameters hold their store; the store does not hold its parameters
+(it hands out the same one for an index while anything holds it), so a
+model with stored parameters is freed by reference counting, as a model of
+plain ``Value`` s is, without waiting for the cyclic collector.
 """
 
 from __future__ import annotations
 
 import array
 import math
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -28,18 +35,15 @@ from typing import Any
 from opgrad._typed import Value
 from opgrad.plugins.constant import LeafOnly
 
-_GRAD_SLOT: Any = Value.__dict__["grad"]  # the slot each Value has; here it keeps odd grads
-
 
 class StoredParameter(LeafOnly, Value):  # Value again: typed with the ops' operators
     """A leaf whose ``data`` and ``grad`` are element ``index`` of its store's arrays."""
 
-    __slots__ = ("_at", "_data", "_grads", "_odd", "_store")
+    __slots__ = ("__weakref__", "_at", "_data", "_grads", "_store")
 
     _at: int
     _data: array.array[float]
     _grads: array.array[float]
-    _odd: bool  # True while grad is not a float (then kept in the inherited slot)
     _store: ParameterStore
 
     def __init__(self, data: float, label: str = "") -> None:
@@ -57,20 +61,22 @@ class StoredParameter(LeafOnly, Value):  # Value again: typed with the ops' oper
 
     @property  # in place of the slot: reads the store
     def grad(self) -> Any:
-        if self._odd:
-            return _GRAD_SLOT.__get__(self)
+        odd = self._store.odd_grads
+        if odd and self._at in odd:
+            return odd[self._at]
         return self._grads[self._at]
 
     @grad.setter
     def grad(self, value: Any) -> None:
         if type(value) is float:
-            if self._odd:
-                self._store.forget_odd(self)
+            odd = self._store.odd_grads
+            if odd:
+                odd.pop(self._at, None)
             self._grads[self._at] = value
         elif isinstance(value, Real) and not isinstance(value, Value):
             self.grad = _real(value, "grad")
         else:
-            self._store.keep_odd(self, value)
+            self._store.keep_odd(self._at, value)
 
     @property
     def store(self) -> ParameterStore:
@@ -89,8 +95,15 @@ class StoredParameter(LeafOnly, Value):  # Value again: typed with the ops' oper
         return self._store, self._at
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Copied or pickled as its place in its store: the store comes along once.
-        return (_element, (self._store, self._at))
+        # Pickled (and deep-copied) as its place in its store: the store comes along once.
+        return (_element, (self._store, self._at, self.label))
+
+    def __copy__(self) -> StoredParameter:
+        """A new parameter with the same data, grad and label, in a store of its own (as
+        ``copy.copy`` of a ``Value`` is a new, independent leaf)."""
+        twin = ParameterStore([self.data])[0]
+        twin.grad, twin.label = self.grad, self.label
+        return twin
 
 
 class ParameterStore:
@@ -100,30 +113,41 @@ class ParameterStore:
     The size is fixed: code may hold views of the arrays (``numpy.frombuffer``).
     """
 
-    __slots__ = ("_odd", "_zeros", "data", "grad", "parameters")
+    __slots__ = ("__weakref__", "_made", "_zeros", "data", "grad", "odd_grads")
 
     data: array.array[float]
     grad: array.array[float]
-    parameters: tuple[StoredParameter, ...]
-    _odd: set[int]  # the elements whose grad is not a float (kept on the parameter)
+    # The elements whose grad is not a float (a Value, None): kept here, not in ``grad``.
+    odd_grads: dict[int, Any]
+    _made: weakref.WeakValueDictionary[int, StoredParameter]  # the parameters alive now
 
     def __init__(self, values: Iterable[float]) -> None:
         data = array.array("d", [_real(v, "data") for v in values])
         self._build(data, array.array("d", bytes(8 * len(data))))
 
     def _build(self, data: array.array[float], grad: array.array[float]) -> None:
-        self.data, self.grad, self._odd = data, grad, set()
+        self.data, self.grad, self.odd_grads = data, grad, {}
         self._zeros = array.array("d", bytes(8 * len(data)))
-        self.parameters = tuple(_new_parameter(self, k) for k in range(len(data)))
+        self._made = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __getitem__(self, index: int) -> StoredParameter:
-        return self.parameters[index]
+        """The parameter at ``index``: the same object for as long as anything holds it."""
+        k = range(len(self.data))[index]  # IndexError, TypeError as for a tuple
+        found = self._made.get(k)
+        if found is None:
+            found = self._made[k] = _new_parameter(self, k)
+        return found
 
     def __iter__(self) -> Iterator[StoredParameter]:
-        return iter(self.parameters)
+        return (self[k] for k in range(len(self.data)))
+
+    @property
+    def parameters(self) -> tuple[StoredParameter, ...]:
+        """Every parameter, in the store's order."""
+        return tuple(self)
 
     def __repr__(self) -> str:
         return f"ParameterStore({len(self)} parameters)"
@@ -131,37 +155,33 @@ class ParameterStore:
     @property
     def all_float(self) -> bool:
         """True when every parameter's grad is the float in ``grad`` (none holds a Value)."""
-        return not self._odd
+        return not self.odd_grads
+
+    def floats_at(self, indices: Iterable[int]) -> bool:
+        """True when the grads at ``indices`` are all the floats in ``grad``."""
+        odd = self.odd_grads
+        return not odd or odd.keys().isdisjoint(indices)
 
     def zero_grad(self) -> None:
         """Every parameter's grad to 0.0, in one slice assignment."""
-        for k in list(self._odd):
-            self.parameters[k].grad = 0.0
+        self.odd_grads.clear()
         self.grad[:] = self._zeros
 
-    def keep_odd(self, parameter: StoredParameter, grad: object) -> None:
-        """Keep a grad that is not a float (a Value, None) on ``parameter`` itself."""
-        _GRAD_SLOT.__set__(parameter, grad)
-        parameter._odd = True
-        self._odd.add(parameter._at)
-        self.grad[parameter._at] = math.nan  # never read while odd; nan if summed by mistake
-
-    def forget_odd(self, parameter: StoredParameter) -> None:
-        """``parameter``'s grad is a float again: drop the odd one it held."""
-        _GRAD_SLOT.__delete__(parameter)
-        parameter._odd = False
-        self._odd.discard(parameter._at)
+    def keep_odd(self, k: int, grad: object) -> None:
+        """Keep a grad that is not a float (a Value, None) for element ``k``."""
+        self.odd_grads[k] = grad
+        self.grad[k] = math.nan  # never read while odd; nan if summed by mistake
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # The numbers and labels make the store (and its parameters) first; the odd grads
-        # come after, as its state: such a grad (a Value computed from these very
-        # parameters) then refers back to a store that exists.
-        made = (self.data.tobytes(), self.grad.tobytes(), [p.label for p in self.parameters])
-        return (_restored, made, {k: self.parameters[k].grad for k in sorted(self._odd)})
+        # The numbers make the store first; the odd grads come after, as its state: such a
+        # grad (a Value computed from these very parameters) then refers back to a store
+        # that exists.
+        made = (self.data.tobytes(), self.grad.tobytes())
+        return (_restored, made, dict(self.odd_grads))
 
     def __setstate__(self, odd: dict[int, Any]) -> None:
         for k, grad in odd.items():
-            self.parameters[k].grad = grad
+            self.keep_odd(k, grad)
 
 
 @dataclass
@@ -178,7 +198,7 @@ class Held:
 class Placement:
     """Where each of a list of parameters lives: :class:`Held` for each store, and the
     other parameters with their positions. Worked out once, for code that handles the
-    same parameters every step (an optimizer)."""
+    same parameters every step (an optimizer, a module's zero_grad)."""
 
     def __init__(self, parameters: Sequence[Value]) -> None:
         found: dict[int, Held] = {}
@@ -209,22 +229,22 @@ class Placement:
 
 def _new_parameter(store: ParameterStore, k: int) -> StoredParameter:
     p = object.__new__(StoredParameter)
-    p._store, p._data, p._grads, p._at, p._odd = store, store.data, store.grad, k, False
+    p._store, p._data, p._grads, p._at = store, store.data, store.grad, k
     p._made_by = p._in1 = p._in2 = None
     p.label = ""
     return p
 
 
-def _restored(data: bytes, grad: bytes, labels: list[str]) -> ParameterStore:
+def _restored(data: bytes, grad: bytes) -> ParameterStore:
     store = ParameterStore.__new__(ParameterStore)
     store._build(_floats(data), _floats(grad))
-    for parameter, label in zip(store.parameters, labels, strict=True):
-        parameter.label = label
     return store
 
 
-def _element(store: ParameterStore, k: int) -> StoredParameter:
-    return store.parameters[k]
+def _element(store: ParameterStore, k: int, label: str) -> StoredParameter:
+    parameter = store[k]
+    parameter.label = label
+    return parameter
 
 
 def _floats(raw: bytes) -> array.array[float]:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 import opgrad
 from opgrad import Value
-
-
-@pytest.fixture
-def frequent_switches() -> Iterator[None]:
-    """Make the interpreter switch threads as often as it can, so interleavings happen."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def run_in_threads(work: object, threads: int = 4) -> None:

@@ -71,6 +71,7 @@ def test_state_dict_round_trip() -> None:
         (lambda s: s.update(extra=1.0), r"unexpected \['extra'\]"),
         (lambda s: s.update({"layers.0.neurons.0.b": "x"}), "must be a finite number"),
         (lambda s: s.update({"layers.0.neurons.0.b": float("nan")}), "must be a finite number"),
+        (lambda s: s.update({"layers.0.neurons.0.b": 10**400}), "must be a finite number"),
     ],
 )
 def test_load_state_dict_rejects_bad_state_and_changes_nothing(change: Any, match: str) -> None:
@@ -81,6 +82,12 @@ def test_load_state_dict_rejects_bad_state_and_changes_nothing(change: Any, matc
     with pytest.raises(ValueError, match=match):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+def test_load_state_dict_needs_a_mapping() -> None:
+    model = MLP(2, [1], seed=1)
+    with pytest.raises(TypeError, match=r"load_state_dict needs a mapping .* got NoneType"):
+        model.load_state_dict(None)  # type: ignore[arg-type]
 
 
 def test_activation_can_be_a_plugin_op(registry: Registry) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import pickle
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -245,3 +246,108 @@ def test_the_torch_bridge_reads_stored_parameters(torch: ModuleType) -> None:
     assert stored.to_torch()(point).item() == plain.to_torch()(point).item()
     assert stored.to_torch()(point).item() == pytest.approx(stored.outputs([0.5, -1.0])[0].data,
                                                            rel=1e-12)
+
+
+def test_copy_of_a_parameter_is_a_new_independent_leaf() -> None:
+    store = ParameterStore([1.0, 2.0])
+    p = store[0]
+    p.grad, p.label = 0.5, "w"
+    q = copy.copy(p)
+    assert q is not p and q.store is not store
+    assert (q.data, q.grad, q.label) == (1.0, 0.5, "w")
+    q.data = 5.0
+    assert p.data == 1.0
+
+
+def test_an_optimizer_over_part_of_a_store_ignores_the_rest() -> None:
+    for model in twins([3, 1]):
+        for p in model.parameters():
+            p.grad = 1.0
+        model.layers[0].neurons[0].b.grad = None  # frozen, the PyTorch way; not optimized
+        before = model.layers[1].parameters()[0].data
+        SGD(model.layers[1].parameters(), lr=0.1).step()
+        assert model.layers[1].parameters()[0].data == before - 0.1
+
+
+def test_a_step_stopped_by_a_bad_grad_moves_no_stored_parameter() -> None:
+    _, model = twins([3, 1])
+    for p in model.parameters():
+        p.grad = 1.0
+    extra = Value(0.0)
+    extra.grad = None
+    opt = SGD([*model.parameters(), extra], lr=0.1, momentum=0.9)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match="optimizer step needs float grads"):
+        opt.step()
+    assert model.state_dict() == before
+    model.parameters()[0].grad = None  # now a stored one is bad
+    extra.grad = 1.0
+    with pytest.raises(TypeError, match="optimizer step needs float grads"):
+        opt.step()
+    assert model.state_dict() == before
+
+
+def test_optimizers_over_parts_of_one_store_in_threads_lose_no_update(
+        frequent_switches: None) -> None:
+    _, model = twins([64, 1])
+    first, second = model.layers[0].parameters(), model.layers[1].parameters()
+    for p in model.parameters():
+        p.grad = 1.0
+    before = model.parameters()
+
+    def steps(params: list[Value]) -> None:
+        opt = SGD(params, lr=0.5)
+        for _ in range(200):
+            opt.step()
+
+    starts = [p.data for p in before]
+    workers = [threading.Thread(target=steps, args=(part,)) for part in (first, second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    moved = [round((start - p.data) / 0.5) for start, p in zip(starts, before, strict=True)]
+    assert moved == [200] * len(before)
+
+
+def test_parameters_added_to_an_optimizer_later_are_stepped_and_zeroed() -> None:
+    for kind in ("plain", "stored"):
+        a = Value(1.0) if kind == "plain" else ParameterStore([1.0])[0]
+        b = Value(1.0) if kind == "plain" else ParameterStore([1.0])[0]
+        a.grad = b.grad = 1.0
+        opt = SGD([a], lr=0.5)
+        opt.parameters.append(b)
+        opt.step()
+        assert (a.data, b.data) == (0.5, 0.5), kind
+        opt.zero_grad()
+        assert (a.grad, b.grad) == (0.0, 0.0), kind
+
+
+def test_a_stored_model_is_freed_without_the_cyclic_collector() -> None:
+    import gc
+    import weakref
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        model = MLP(2, [4, 1], seed=0, stored=True)
+        store = weakref.ref(the_store(model))
+        del model
+        assert store() is None  # reference counting alone freed it
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_stored_must_be_a_bool_and_tuples_of_parameters_move_too() -> None:
+    with pytest.raises(TypeError, match="stored must be True or False, got str"):
+        MLP(2, [1], stored="no")  # type: ignore[arg-type]
+
+    class Pair(opgrad.nn.Module):
+        def __init__(self) -> None:
+            self.pair = (Value(1.0), Value(2.0))
+            self._move_to_store(list(self.pair))
+
+    pair = Pair()
+    assert all(type(p) is StoredParameter for p in pair.pair)
+    assert pair.parameters() == list(pair.pair)
