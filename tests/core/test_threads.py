@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 
 import pytest
 
 import opgrad
 from opgrad import Value
+from opgrad.nn import ParameterStore
 
 
-def run_in_threads(work: object, threads: int = 4) -> None:
-    workers = [threading.Thread(target=work) for _ in range(threads)]  # type: ignore[arg-type]
+def run_together(*works: Callable[[], object]) -> None:
+    """Each of ``works`` in a thread of its own, all at once; back when all are done."""
+    workers = [threading.Thread(target=work) for work in works]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
 
 
-def test_concurrent_backward_into_a_shared_leaf_sums_every_pass(frequent_switches: None) -> None:
-    w = Value(0.5)
+def run_in_threads(work: Callable[[], object], threads: int = 4) -> None:
+    run_together(*[work] * threads)
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["plain", "stored"])
+def test_concurrent_backward_into_a_shared_leaf_sums_every_pass(frequent_switches: None,
+                                                               stored: bool) -> None:
+    w = ParameterStore([0.5])[0] if stored else Value(0.5)  # a stored one: grad in an array
     xs = [Value(0.01 * i) for i in range(200)]
 
     def passes() -> None:
@@ -68,10 +77,6 @@ def test_compiled_steps_and_backward_in_threads_sum_every_pass(frequent_switches
         for _ in range(50):
             loss().backward()
 
-    workers = [threading.Thread(target=t) for t in (compiled_passes, dynamic_passes) * 2]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_together(compiled_passes, dynamic_passes, compiled_passes, dynamic_passes)
     one_pass = sum(x.data * (1.0 - math.tanh(0.5 * x.data) ** 2) for x in xs)
     assert w.grad == pytest.approx(4 * 50 * one_pass, rel=1e-12)

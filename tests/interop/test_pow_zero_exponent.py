@@ -13,6 +13,7 @@ import pytest
 import opgrad
 from opgrad.interop import BridgeError, to_jax, to_torch
 from opgrad.plugins.registry import Registry
+from tests.core.test_masking import register_scale, scale
 from tests.ops.test_pow_zero_exponent import UPSTREAMS, points, same
 
 
@@ -63,12 +64,6 @@ def test_jax_bridge_masks_like_torch(torch: ModuleType, jax64: ModuleType,
         assert all(map(close, mine.tolist(), reference.grad.tolist()))
 
 
-def register_scale(registry: Registry, masks: Any) -> None:
-    registry.register(lambda x, k: x * k, "notebook", name="scale",
-                      local_grads=lambda x, k, out: (k, x), formula="d/dx = k; d/dk = x",
-                      mask_zero_partials=masks)
-
-
 @pytest.mark.parametrize(("masks", "problem"), [
     (lambda x, k, out: (k == 0.0,), "1 condition"),
     (lambda x, k, out: k == 0.0, "not a tuple"),  # the tuple forgotten
@@ -108,7 +103,7 @@ def test_conditions_mask_alike_on_numbers_and_in_the_bridges(
     expected = []
     for x, k in zip(xs, ks, strict=True):
         a, b = opgrad.Value(x), opgrad.Value(k)
-        (getattr(a, "scale")(b) * math.nan).backward()  # noqa: B009  # bound at registration
+        (scale(a, b) * math.nan).backward()
         expected.append((a.grad, b.grad))
     assert expected[0][0] == 0.0 and all(math.isnan(g) for g in expected[2])  # it masks
     x, k = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (xs, ks))

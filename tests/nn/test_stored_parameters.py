@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 import pickle
-import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -27,7 +26,7 @@ from opgrad.nn import (
     outputs_and_loss,
     save_model,
 )
-from tests.core.test_threads import run_in_threads
+from tests.core.test_threads import run_together
 
 DATA = make_moons(n=30, noise=0.1, seed=3)
 
@@ -216,20 +215,6 @@ def test_an_optimizer_refuses_a_value_grad() -> None:
     assert list(store.data) == [0.5, 0.5]
 
 
-def test_concurrent_backward_into_stored_parameters_sums_every_pass() -> None:
-    store = ParameterStore([0.5])
-    w = store[0]
-    xs = [Value(0.01 * i) for i in range(100)]
-
-    def passes() -> None:
-        for _ in range(50):
-            sum(((w * x).tanh() for x in xs), Value(0.0)).backward()
-
-    run_in_threads(passes)
-    one_pass = sum(x.data * (1.0 - math.tanh(0.5 * x.data) ** 2) for x in xs)
-    assert w.grad == pytest.approx(4 * 50 * one_pass, rel=1e-12)
-
-
 def test_relabelling_and_explain_see_stored_parameters() -> None:
     _, model = twins([3, 1])
     model.head = model.layers[1]  # another name for a sub-module relabels its parameters
@@ -301,11 +286,7 @@ def test_optimizers_over_parts_of_one_store_in_threads_lose_no_update(
             opt.step()
 
     starts = [p.data for p in before]
-    workers = [threading.Thread(target=steps, args=(part,)) for part in (first, second)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_together(lambda: steps(first), lambda: steps(second))
     moved = [round((start - p.data) / 0.5) for start, p in zip(starts, before, strict=True)]
     assert moved == [200] * len(before)
 
